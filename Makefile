@@ -1,0 +1,88 @@
+# SBI system suspend for KVM RISC-V on Linux 6.12: build, boot, test.
+#
+#   make          build everything, boot the test host under QEMU and run the
+#                 suspend demo: the new selftest and a Linux guest suspending
+#                 and resuming under tools/vmm
+#   make check    quality gates on the series, then the whole test suite
+#
+# Everything built lands in build/ (ignored by git); ccache keeps its cache
+# outside the clone, in $(CCACHE_DIR).
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+TREE := $(BUILD)/linux
+PATCHES := $(TOP)/patches
+FRAGMENT := $(TOP)/arch/riscv/configs/kvm_susp_host.config
+
+export CCACHE_DIR ?= $(HOME)/.cache/kvm-susp/ccache
+export CCACHE_NOHASHDIR := 1
+export CCACHE_MAXSIZE := 8G
+LOCK := flock /tmp/kvm-susp-build.lock
+JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
+KMAKE = $(MAKE) -C $(TREE) ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu- \
+	CC="ccache riscv64-linux-gnu-gcc" -j$(JOBS)
+
+IMAGE := $(TREE)/arch/riscv/boot/Image
+HDR := $(BUILD)/headers
+SELFTESTS := $(BUILD)/selftests
+
+.PHONY: all demo check gates deps tree reapply patches kernel selftests \
+	vmm run clean
+
+all: demo
+
+deps:
+	@scripts/deps.sh
+
+$(TREE)/.git/refs/tags/base:
+	@scripts/get-base.sh $(TREE)
+
+tree: deps $(TREE)/.git/refs/tags/base
+	@scripts/apply-series.sh $(TREE) $(PATCHES)
+
+reapply: $(TREE)/.git/refs/tags/base
+	@FORCE=1 scripts/apply-series.sh $(TREE) $(PATCHES)
+
+patches:
+	@scripts/format-patches.sh $(TREE) $(PATCHES)
+
+kernel: tree
+	@echo "kernel: building Image"
+	@$(LOCK) scripts/kconfig.sh $(TREE) $(FRAGMENT) ARCH=riscv \
+		CROSS_COMPILE=riscv64-linux-gnu- CC="ccache riscv64-linux-gnu-gcc"
+	@CCACHE_BASEDIR=$(TREE) $(LOCK) $(KMAKE) -s Image
+	@ls -l $(IMAGE)
+
+selftests: tree
+	@echo "selftests: headers_install and KVM selftests (static)"
+	@$(LOCK) $(KMAKE) -s INSTALL_HDR_PATH=$(HDR) headers_install
+	@CCACHE_BASEDIR=$(TREE) $(LOCK) $(MAKE) -s -C $(TREE)/tools/testing/selftests/kvm \
+		ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu- -j$(JOBS) \
+		KHDR_INCLUDES="-isystem $(HDR)/include" EXTRA_CFLAGS=-static \
+		OUTPUT=$(SELFTESTS)
+
+vmm: kernel
+	@scripts/vmm-files.sh $(BUILD)/stage
+
+# Boot the test host with one test list: make run LIST=tools/tests/demo.list
+LIST ?= tools/tests/demo.list
+run:
+	@scripts/initramfs.sh $(TREE) $(SELFTESTS) $(BUILD)/stage $(LIST) \
+		$(BUILD)/initramfs-$(notdir $(basename $(LIST))).cpio
+	@scripts/run-qemu.sh $(IMAGE) \
+		$(BUILD)/initramfs-$(notdir $(basename $(LIST))).cpio \
+		$(BUILD)/qemu-$(notdir $(basename $(LIST))).log
+	@scripts/tap-summary.sh $(BUILD)/qemu-$(notdir $(basename $(LIST))).log
+
+demo: kernel selftests vmm
+	@$(MAKE) -s run LIST=tools/tests/demo.list
+
+gates: tree
+	@$(LOCK) scripts/gates.sh $(TREE) $(PATCHES) $(BUILD)
+
+check: gates kernel selftests vmm
+	@$(MAKE) -s run LIST=tools/tests/full.list
+
+clean:
+	rm -rf $(BUILD)

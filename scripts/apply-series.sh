@@ -1,0 +1,40 @@
+#!/bin/bash
+# Apply patches/ (in the order of patches/series) on top of the base tag of
+# TREE. A tree that already carries commits is left alone unless they differ
+# from patches/ and FORCE=1 is set: those commits may be work in progress.
+set -euo pipefail
+
+tree=${1:?usage: apply-series.sh TREE PATCHDIR}
+patchdir=$(realpath "${2:?usage: apply-series.sh TREE PATCHDIR}")
+
+series_ids() {
+	git patch-id --stable | cut -d' ' -f1 | sort
+}
+
+mapfile -t patches < <(grep -v '^#' "$patchdir/series" | sed '/^$/d')
+in_repo=$(cd "$patchdir" && cat "${patches[@]}" | series_ids)
+in_tree=$(git -C "$tree" format-patch --stdout base..HEAD | series_ids)
+
+if [ "$in_tree" = "$in_repo" ]; then
+	exit 0
+fi
+if [ -n "$in_tree" ] && [ "${FORCE:-0}" != 1 ]; then
+	echo "apply-series: $tree has commits that differ from patches/;" \
+	     "'make patches' saves them, 'make reapply' discards them" >&2
+	exit 0
+fi
+
+git -C "$tree" am --abort >/dev/null 2>&1 || true
+git -C "$tree" reset -q --hard base
+(cd "$patchdir" && git -C "$tree" am -q "${patches[@]/#/$patchdir/}")
+
+# The cover letter's subject and text live on as the branch description,
+# which is where 'make patches' takes them from.
+cover="$patchdir/0000-cover-letter.patch"
+if [ -f "$cover" ]; then
+	sed -n '/^Subject: /{s/^Subject: \[PATCH[^]]*\] //;p}' "$cover" > "$tree/.git/cover.txt"
+	sed -n '/^$/,/^Seed\|^[A-Za-z].* ([0-9]*):$/p' "$cover" |
+		sed '$d' >> "$tree/.git/cover.txt"
+	git -C "$tree" config branch.master.description "$(cat "$tree/.git/cover.txt")"
+fi
+echo "apply-series: applied ${#patches[@]} patches on base"

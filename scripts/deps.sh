@@ -1,0 +1,23 @@
+#!/bin/bash
+# Install the Debian packages the harness needs, only those missing.
+set -euo pipefail
+
+pkgs=(
+	linux-source-6.12 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
+	qemu-system-misc opensbi flex bison bc libelf-dev libssl-dev cpio
+	ccache xz-utils python3-ply sparse device-tree-compiler git make gcc
+	python3-sphinx python3-sphinx-rtd-theme python3-docutils
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "deps: installing ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Write the commits on top of TREE's base tag back to PATCHDIR as the
+# series: cover letter (from the branch description), patches, series file.
+set -euo pipefail
+
+tree=${1:?usage: format-patches.sh TREE PATCHDIR}
+patchdir=${2:?usage: format-patches.sh TREE PATCHDIR}
+
+if ! git -C "$tree" config branch.master.description >/dev/null; then
+	echo "format-patches: no cover letter text; set it with" \
+	     "'git -C $tree branch --edit-description'" >&2
+	exit 1
+fi
+
+mkdir -p "$patchdir"
+rm -f "$patchdir"/*.patch
+git -C "$tree" format-patch -q --cover-letter --cover-from-description=subject \
+	--base=base --zero-commit -o "$(realpath "$patchdir")" base..HEAD
+(cd "$patchdir" && ls [0-9]*.patch | grep -v '^0000-cover-letter' > series)
+echo "format-patches: $(wc -l < "$patchdir/series") patches in $patchdir"

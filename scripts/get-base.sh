@@ -1,0 +1,48 @@
+#!/bin/bash
+# Extract Debian's linux-source-6.12 tarball into a git tree and tag the
+# untouched source as "base": the commit the series is formatted against.
+set -euo pipefail
+
+tree=${1:?usage: get-base.sh TREE}
+tarball=${LINUX_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+
+if git -C "$tree" rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
+	exit 0
+fi
+
+[ -r "$tarball" ] || { echo "get-base: $tarball missing (apt-get install linux-source-6.12)" >&2; exit 1; }
+
+rm -rf "$tree"
+mkdir -p "$tree"
+echo "get-base: extracting $tarball"
+tar -xJf "$tarball" -C "$tree" --strip-components=1
+
+cd "$tree"
+# Debian's tarball ends its .gitignore with a block ignoring everything at
+# the top level (for their packaging); with it, new files stay invisible to
+# git. Cut the file back to the kernel's own rules.
+if grep -qn '^/\*$' .gitignore; then
+	line=$(grep -n '^/\*$' .gitignore | head -n 1 | cut -d: -f1)
+	# also drop the comment lines that introduce the block
+	while [ "$line" -gt 1 ] && sed -n "$((line - 1))p" .gitignore | grep -q '^#'; do
+		line=$((line - 1))
+	done
+	head -n $((line - 1)) .gitignore > .gitignore.kernel
+	mv .gitignore.kernel .gitignore
+fi
+
+git init -q -b master
+git config user.name "$(git -C "$OLDPWD" config user.name || echo builder)"
+git config user.email "$(git -C "$OLDPWD" config user.email || echo builder@localhost)"
+git add -A
+version=$(make -s kernelversion 2>/dev/null || echo 6.12)
+pkg=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown)
+# A fixed author and date make the base commit a function of the tarball
+# alone, so that every extraction gets the base-commit the cover letter names.
+GIT_AUTHOR_NAME="Debian linux-source-6.12" GIT_AUTHOR_EMAIL="linux-source-6.12@debian" \
+GIT_COMMITTER_NAME="Debian linux-source-6.12" GIT_COMMITTER_EMAIL="linux-source-6.12@debian" \
+GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z" \
+	git commit -q -m "Linux $version from Debian linux-source-6.12 $pkg" \
+		-m "The source tarball as installed in /usr/src, with the packaging block of .gitignore removed."
+git tag base
+echo "get-base: $tree at base $(git rev-parse --short base) ($version)"

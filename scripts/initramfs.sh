@@ -1,0 +1,48 @@
+#!/bin/bash
+# Build the test host's initramfs for one test list: our /init, the list as
+# /etc/tests.list and every file the list names under /kvm (KVM selftests)
+# or /vmm (reference VMM and its guest).
+set -euo pipefail
+
+tree=${1:?usage: initramfs.sh TREE SELFTESTS STAGE LIST OUT}
+selftests=$2
+stage=$3
+list=$4
+out=$5
+work=$(dirname "$out")/initramfs-work
+mkdir -p "$work"
+
+cc=riscv64-linux-gnu-gcc
+$cc -static -O2 -Wall -Wextra -Werror -o "$work/init" tools/init/init.c
+
+gen=$tree/usr/gen_init_cpio
+if [ ! -x "$gen" ]; then
+	gen=$work/gen_init_cpio
+	gcc -O2 -o "$gen" "$tree/usr/gen_init_cpio.c"
+fi
+
+spec=$work/$(basename "$list").spec
+{
+	echo "dir /dev 0755 0 0"
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	for d in /proc /sys /tmp /etc /kvm /kvm/riscv /vmm; do
+		echo "dir $d 0755 0 0"
+	done
+	echo "file /init $work/init 0755 0 0"
+	echo "file /etc/tests.list $(realpath "$list") 0644 0 0"
+	grep -v '^#' "$list" | tr '\t' '\n' | grep -E '^/(kvm|vmm)/' | sort -u |
+	while read -r path; do
+		case "$path" in
+		/kvm/*) src=$selftests/${path#/kvm/} ;;
+		/vmm/*) src=$stage/vmm/${path#/vmm/} ;;
+		esac
+		if [ ! -f "$src" ]; then
+			echo "initramfs: $path: $src not built" >&2
+			exit 1
+		fi
+		echo "file $path $src 0755 0 0"
+	done
+} > "$spec"
+
+"$gen" "$spec" > "$out"
+echo "initramfs: $out ($(du -h "$out" | cut -f1), $(grep -c '^file' "$spec") files)"

@@ -1,0 +1,58 @@
+#!/bin/bash
+# Turn the TAP the test host printed into a summary. Each test program
+# counts with its own subtests (the nested "# ok"/"# not ok" lines) when
+# it has some, else as one result; a program that failed without a failed
+# subtest counts one more failure. A log without the end marker of /init
+# (hang, panic, timeout) or with fewer results than planned is a failure.
+set -euo pipefail
+
+log=${1:?usage: tap-summary.sh LOG}
+
+tr -d '\r' < "$log" | awk '
+function flush() {
+	if (prog == "")
+		return
+	p = sub_pass; f = sub_fail; s = sub_skip
+	if (p + f + s == 0) {
+		if (result == "pass") p = 1
+		else if (result == "skip") s = 1
+		else f = 1
+	} else if (result == "fail" && f == 0) {
+		f = 1
+	}
+	printf "  %-34s %-4s %3d passed %3d failed %3d skipped%s\n", prog,
+		result, p, f, s, note
+	passed += p; failed += f; skipped += s
+	prog = ""
+}
+/^# selftests: kvm: / { name = substr($0, 19); sub_pass = sub_fail = sub_skip = 0; next }
+/^# (ok|not ok) [0-9]+/ {
+	line = substr($0, 3)
+	if (line ~ /# [Ss][Kk][Ii][Pp]/) sub_skip++
+	else if (line ~ /^ok/) sub_pass++
+	else sub_fail++
+	next
+}
+/^(ok|not ok) [0-9]+ / {
+	prog = name; note = ""
+	if ($0 ~ /# SKIP/) result = "skip"
+	else if ($0 ~ /^ok/) result = "pass"
+	else result = "fail"
+	if ($0 ~ / # /) { note = $0; sub(/.* # /, " (", note); note = note ")" }
+	results++
+	flush()
+	next
+}
+/^1\.\.[0-9]+$/ && !plan { plan = substr($0, 4) + 0 }
+/^# init: done/ { done = 1 }
+END {
+	print "Summary (test programs and their cases):"
+	if (!done) { print "  test host did not finish: hang, panic or timeout"; failed++ }
+	if (results < plan) {
+		printf "  %d of %d planned programs reported\n", results, plan
+		failed += plan - results
+	}
+	if (plan == 0) { print "  no test ran"; failed++ }
+	printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped
+	exit failed ? 1 : 0
+}'
