@@ -33,8 +33,10 @@ git -C "$tree" reset -q --hard base
 cover="$patchdir/0000-cover-letter.patch"
 if [ -f "$cover" ]; then
 	sed -n '/^Subject: /{s/^Subject: \[PATCH[^]]*\] //;p}' "$cover" > "$tree/.git/cover.txt"
-	sed -n '/^$/,/^Seed\|^[A-Za-z].* ([0-9]*):$/p' "$cover" |
-		sed '$d' >> "$tree/.git/cover.txt"
+	echo >> "$tree/.git/cover.txt"
+	# body: from the end of the mail headers to the shortlog ("Name (N):")
+	awk 'body && /^[^ ].* \([0-9]+\):$/ { exit } body { print } /^$/ { body = 1 }' \
+		"$cover" >> "$tree/.git/cover.txt"
 	git -C "$tree" config branch.master.description "$(cat "$tree/.git/cover.txt")"
 fi
 echo "apply-series: applied ${#patches[@]} patches on base"

@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
 	linux-source-6.12 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
 	qemu-system-misc opensbi flex bison bc libelf-dev libssl-dev cpio
-	ccache xz-utils python3-ply sparse device-tree-compiler git make gcc
+	ccache xz-utils python3-ply python3-git sparse device-tree-compiler git make gcc
 	python3-sphinx python3-sphinx-rtd-theme python3-docutils
 )
 

@@ -1,0 +1,128 @@
+#!/bin/bash
+# Quality gates on patches/, run on a fresh extraction of the base:
+#  1. the series applies with git am, on the base-commit its cover names;
+#  2. checkpatch --strict finds nothing but the MAINTAINERS reminder for a
+#     new file in a directory MAINTAINERS already covers;
+#  3. every patch builds in order (bisectable): the Image, then W=1 and
+#     sparse (C=2) on the kernel .c files it touches, with no warning for
+#     those files; the KVM selftests when it touches them; and the KVM API
+#     documentation (htmldocs for Documentation/virt) when it touches it,
+#     with no warning for the touched .rst file.
+set -euo pipefail
+
+# Debian's python3 has the modules checkpatch (ply) and htmldocs (sphinx)
+# need; a python3 earlier in PATH (pyenv, venv) may not.
+export PATH=/usr/bin:$PATH
+
+tree=${1:?usage: gates.sh TREE PATCHDIR BUILD}
+patchdir=$(realpath "$2")
+build=$(realpath "$3")
+top=$(realpath "$(dirname "$0")/..")
+gate=$build/gate
+log=$build/gate-logs
+rm -rf "$log"
+mkdir -p "$log"
+
+export CCACHE_BASEDIR=$gate
+jobs=$(($(nproc) + 1))
+kmake=(make -C "$gate" ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-
+       CC="ccache riscv64-linux-gnu-gcc" -j"$jobs")
+fail=0
+gate_fail() { echo "gates: FAIL: $*"; fail=1; }
+
+mapfile -t patches < <(grep -v '^#' "$patchdir/series" | sed '/^$/d')
+
+# 1. git am on a fresh extraction
+rm -rf "$gate"
+"$top/scripts/get-base.sh" "$gate" > "$log/get-base.log"
+want=$(sed -n 's/^base-commit: //p' "$patchdir/0000-cover-letter.patch")
+have=$(git -C "$gate" rev-parse base)
+[ "$want" = "$have" ] || gate_fail "cover letter names base-commit $want, fresh base is $have"
+if (cd "$patchdir" && git -C "$gate" am -q "${patches[@]/#/$patchdir/}") > "$log/am.log" 2>&1; then
+	echo "gates: git am: ${#patches[@]} patches apply on base $(git -C "$gate" rev-parse --short base)"
+else
+	cat "$log/am.log"
+	gate_fail "git am"
+	exit 1
+fi
+
+# 2. checkpatch
+for p in "${patches[@]}"; do
+	(cd "$gate" && ./scripts/checkpatch.pl --strict -q "$patchdir/$p") \
+		> "$log/checkpatch-$p.log" 2>&1 || true
+	grep -v 'added, moved or deleted file(s), does MAINTAINERS need updating' \
+		"$log/checkpatch-$p.log" | grep -A3 -E '^(ERROR|WARNING|CHECK):' \
+		> "$log/checkpatch-$p.findings" || true
+	if [ -s "$log/checkpatch-$p.findings" ]; then
+		cat "$log/checkpatch-$p.findings"
+		gate_fail "checkpatch --strict: $p"
+	fi
+done
+for p in "${patches[@]}"; do
+	grep -q '^Signed-off-by: ' "$patchdir/$p" || gate_fail "$p has no Signed-off-by"
+done
+[ $fail -eq 0 ] && echo "gates: checkpatch --strict: clean on ${#patches[@]} patches"
+
+# 3. build every step
+"$top/scripts/kconfig.sh" "$gate" "$top/arch/riscv/configs/kvm_susp_host.config" \
+	ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu- CC="ccache riscv64-linux-gnu-gcc"
+commits=$(git -C "$gate" rev-list --reverse base..HEAD)
+n=0
+for c in $commits; do
+	n=$((n + 1))
+	subject=$(git -C "$gate" log -1 --format=%s "$c")
+	git -C "$gate" checkout -q "$c"
+	step=$log/step-$n
+	if ! "${kmake[@]}" -s Image > "$step-image.log" 2>&1; then
+		tail -20 "$step-image.log"
+		gate_fail "patch $n does not build: $subject"
+		continue
+	fi
+	mapfile -t files < <(git -C "$gate" diff --name-only --diff-filter=AM "$c^" "$c")
+	objs=()
+	for f in "${files[@]}"; do
+		case "$f" in
+		tools/*|Documentation/*|scripts/*) ;;
+		*.c) objs+=("${f%.c}.o") ;;
+		esac
+	done
+	if [ ${#objs[@]} -gt 0 ]; then
+		# C=2 checks the named files even if they are up to date
+		"${kmake[@]}" W=1 C=2 "${objs[@]}" > "$step-w1-sparse.log" 2>&1 ||
+			gate_fail "patch $n: W=1 build failed: $subject"
+		for o in "${objs[@]}"; do
+			if grep -E "^${o%.o}\.c:[0-9]+:[0-9]+: (warning|error)" "$step-w1-sparse.log"; then
+				gate_fail "patch $n: W=1/sparse warnings in ${o%.o}.c"
+			fi
+		done
+	fi
+	if printf '%s\n' "${files[@]}" | grep -q '^tools/testing/selftests/kvm/'; then
+		if ! { "${kmake[@]}" -s INSTALL_HDR_PATH="$build/gate-hdr" headers_install &&
+		       make -s -C "$gate/tools/testing/selftests/kvm" ARCH=riscv \
+			CROSS_COMPILE=riscv64-linux-gnu- -j"$jobs" EXTRA_CFLAGS=-static \
+			KHDR_INCLUDES="-isystem $build/gate-hdr/include" \
+			OUTPUT="$build/gate-selftests"; } > "$step-selftests.log" 2>&1; then
+			tail -20 "$step-selftests.log"
+			gate_fail "patch $n: selftests do not build: $subject"
+		fi
+	fi
+	for f in "${files[@]}"; do
+		case "$f" in
+		Documentation/virt/*.rst)
+			rm -rf "$gate/Documentation/output"
+			if ! "${kmake[@]}" SPHINXDIRS=virt htmldocs > "$step-htmldocs.log" 2>&1; then
+				tail -20 "$step-htmldocs.log"
+				gate_fail "patch $n: htmldocs failed"
+			elif grep -E "$f:[0-9]+: (WARNING|ERROR)" "$step-htmldocs.log"; then
+				gate_fail "patch $n: htmldocs warnings in $f"
+			fi ;;
+		esac
+	done
+	echo "gates: patch $n builds (Image${objs:+, W=1+sparse on ${objs[*]}}): $subject"
+done
+
+if [ $fail -ne 0 ]; then
+	echo "gates: FAILED (logs in $log)"
+	exit 1
+fi
+echo "gates: all passed"

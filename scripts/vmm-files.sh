@@ -1,0 +1,34 @@
+#!/bin/bash
+# Build the reference VMM, the L2 guest's /init and initramfs, and stage
+# them for the host initramfs:  OUTDIR/vmm/{vmm,Image,guest.cpio,tests.list}
+# The caller copies OUTDIR/vmm to /vmm in the host initramfs.
+#
+# The VMM is compiled against the uapi headers of build/linux (the patched
+# tree), installed into build/hdr-vmm when they are missing or stale.
+set -euo pipefail
+
+out=${1:?usage: vmm-files.sh OUTDIR}
+top=$(cd "$(dirname "$0")/.." && pwd)
+linux=$top/build/linux
+hdr=$top/build/hdr-vmm
+build=$top/build/vmm
+lock=/tmp/kvm-susp-build.lock
+image=$linux/arch/riscv/boot/Image
+
+[ -f "$image" ] || { echo "vmm-files: $image not built yet" >&2; exit 1; }
+
+if [ ! -f "$hdr/include/linux/kvm.h" ] ||
+   [ "$linux/arch/riscv/include/uapi/asm/kvm.h" -nt "$hdr/include/asm/kvm.h" ] ||
+   [ "$linux/include/uapi/linux/kvm.h" -nt "$hdr/include/linux/kvm.h" ]; then
+	# shares the tree with kernel builds: take the build lock
+	flock "$lock" make -s -C "$linux" ARCH=riscv \
+		INSTALL_HDR_PATH="$hdr" headers_install
+fi
+
+flock "$lock" make -s -C "$top/tools/vmm" O="$build" HDR="$hdr/include"
+flock "$lock" make -s -C "$top/tools/guest-init" O="$build" KSRC="$linux"
+
+mkdir -p "$out/vmm"
+cp "$build/vmm" "$build/guest.cpio" "$top/tools/vmm/tests.list" "$out/vmm/"
+cp "$image" "$out/vmm/Image"
+echo "vmm-files: staged $(ls "$out/vmm" | tr '\n' ' ')in $out/vmm"
