@@ -28,7 +28,7 @@ HDR := $(BUILD)/headers
 SELFTESTS := $(BUILD)/selftests
 
 .PHONY: all demo check gates deps tree reapply patches kernel selftests \
-	vmm run clean
+	vmm run negative clean
 
 all: demo
 
@@ -77,6 +77,10 @@ run:
 
 demo: kernel selftests vmm
 	@$(MAKE) -s run LIST=tools/tests/demo.list
+
+# The new selftest against kernels lacking parts of the series
+negative: kernel selftests
+	@$(LOCK) scripts/negative-controls.sh $(TREE) $(SELFTESTS) $(BUILD)
 
 gates: tree
 	@$(LOCK) scripts/gates.sh $(TREE) $(PATCHES) $(BUILD)
