@@ -27,7 +27,7 @@ IMAGE := $(TREE)/arch/riscv/boot/Image
 HDR := $(BUILD)/headers
 SELFTESTS := $(BUILD)/selftests
 
-.PHONY: all demo check gates deps tree reapply patches kernel selftests \
+.PHONY: all demo check gates deps tree reapply patches maintainers kernel selftests \
 	vmm run negative clean
 
 all: demo
@@ -46,6 +46,7 @@ reapply: $(TREE)/.git/refs/tags/base
 
 patches:
 	@scripts/format-patches.sh $(TREE) $(PATCHES)
+	@scripts/maintainers.sh $(TREE) $(PATCHES) > MAINTAINERS
 
 kernel: tree
 	@echo "kernel: building Image"
