@@ -88,6 +88,7 @@ gates: tree
 
 check: gates kernel selftests vmm
 	@$(MAKE) -s run LIST=tools/tests/full.list
+	@$(MAKE) -s negative
 
 clean:
 	rm -rf $(BUILD)
