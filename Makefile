@@ -86,9 +86,10 @@ negative: kernel selftests
 gates: tree
 	@$(LOCK) scripts/gates.sh $(TREE) $(PATCHES) $(BUILD)
 
+# The summary of the full run is the last thing printed
 check: gates kernel selftests vmm
-	@$(MAKE) -s run LIST=tools/tests/full.list
 	@$(MAKE) -s negative
+	@$(MAKE) -s run LIST=tools/tests/full.list
 
 clean:
 	rm -rf $(BUILD)

@@ -5,6 +5,8 @@
 #
 # The VMM is compiled against the uapi headers of build/linux (the patched
 # tree), installed into build/hdr-vmm when they are missing or stale.
+# It takes the build lock itself; a caller that already holds it must set
+# KVM_SUSP_LOCK_HELD=1 (flock on a fresh open of the file would deadlock).
 set -euo pipefail
 
 out=${1:?usage: vmm-files.sh OUTDIR}
@@ -12,7 +14,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 linux=$top/build/linux
 hdr=$top/build/hdr-vmm
 build=$top/build/vmm
-lock=/tmp/kvm-susp-build.lock
+lock=(flock /tmp/kvm-susp-build.lock)
+[ "${KVM_SUSP_LOCK_HELD:-}" = 1 ] && lock=()
 image=$linux/arch/riscv/boot/Image
 
 [ -f "$image" ] || { echo "vmm-files: $image not built yet" >&2; exit 1; }
@@ -21,12 +24,12 @@ if [ ! -f "$hdr/include/linux/kvm.h" ] ||
    [ "$linux/arch/riscv/include/uapi/asm/kvm.h" -nt "$hdr/include/asm/kvm.h" ] ||
    [ "$linux/include/uapi/linux/kvm.h" -nt "$hdr/include/linux/kvm.h" ]; then
 	# shares the tree with kernel builds: take the build lock
-	flock "$lock" make -s -C "$linux" ARCH=riscv \
+	"${lock[@]}" make -s -C "$linux" ARCH=riscv \
 		INSTALL_HDR_PATH="$hdr" headers_install
 fi
 
-flock "$lock" make -s -C "$top/tools/vmm" O="$build" HDR="$hdr/include"
-flock "$lock" make -s -C "$top/tools/guest-init" O="$build" KSRC="$linux"
+"${lock[@]}" make -s -C "$top/tools/vmm" O="$build" HDR="$hdr/include"
+"${lock[@]}" make -s -C "$top/tools/guest-init" O="$build" KSRC="$linux"
 
 mkdir -p "$out/vmm"
 cp "$build/vmm" "$build/guest.cpio" "$top/tools/vmm/tests.list" "$out/vmm/"
