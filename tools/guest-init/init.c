@@ -187,6 +187,25 @@ int main(void)
 	    (int)strcspn(buf, " "), buf, online, cycles,
 	    expect_fail ? ", expecting suspend to be refused" : "");
 
+	/*
+	 * Without SBI SUSP the kernel quietly maps "mem" to suspend-to-idle,
+	 * and with no device to wake it this guest would sleep forever.
+	 */
+	if (cycles > 0) {
+		char mem_sleep[64];
+		int fd;
+
+		read_or_fail("/sys/power/mem_sleep", mem_sleep, sizeof(mem_sleep));
+		if (!strstr(mem_sleep, "deep"))
+			fail("no suspend to RAM (mem_sleep: %s): SBI SUSP not offered?",
+			     mem_sleep);
+		fd = open("/sys/power/mem_sleep", O_WRONLY);
+		if (fd < 0 || write(fd, "deep", 4) != 4)
+			fail("selecting deep in /sys/power/mem_sleep: %s",
+			     strerror(errno));
+		close(fd);
+	}
+
 	mem = malloc(PATTERN_BYTES);
 	if (!mem)
 		fail("cannot allocate %lu MiB", PATTERN_BYTES >> 20);
