@@ -1088,12 +1088,15 @@ int main(int argc, char **argv)
 	    set_reg(boot, CORE_REG(regs.a1), dtb_gpa))
 		die_errno("setting boot registers of vcpu0");
 
+	/* stop_all() signals every thread: let it wait until they all exist */
+	pthread_mutex_lock(&stop_lock);
 	for (int i = 0; i < opt.smp; i++) {
 		errno = pthread_create(&vm.vcpus[i].thread, NULL, vcpu_thread,
 				       &vm.vcpus[i]);
 		if (errno)
 			die_errno("creating thread for vcpu%d", i);
 	}
+	pthread_mutex_unlock(&stop_lock);
 	for (int i = 0; i < opt.smp; i++)
 		pthread_join(vm.vcpus[i].thread, NULL);
 
