@@ -593,6 +593,10 @@ static uint64_t load_guest(struct vcpu *boot, uint64_t *dtb_gpa)
 	if (len < sizeof(*hdr) || hdr->magic2 != RISCV_IMAGE_MAGIC2)
 		die(EXIT_FAIL, "%s: not a RISC-V Image (bad header magic)", opt.kernel);
 	kernel_gpa = RAM_BASE + hdr->text_offset;
+	/* RV64 kernels map themselves with 2 MiB pages from the load address */
+	if (kernel_gpa & (SZ_2M - 1))
+		die(EXIT_FAIL, "%s: text_offset 0x%lx is not 2 MiB aligned",
+		    opt.kernel, (unsigned long)hdr->text_offset);
 	/* image_size covers bss too; 0 means "unknown", be generous */
 	kernel_end = kernel_gpa + (hdr->image_size ? hdr->image_size : 2 * len);
 	if (!gpa_to_hva(kernel_gpa, kernel_end - kernel_gpa))
