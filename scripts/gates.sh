@@ -88,6 +88,7 @@ for c in $commits; do
 	n=$((n + 1))
 	subject=$(git -C "$gate" log -1 --format=%s "$c")
 	git -C "$gate" checkout -q "$c"
+	step_start=$SECONDS
 	step=$log/step-$n
 	if ! "${kmake[@]}" -s Image > "$step-image.log" 2>&1; then
 		tail -20 "$step-image.log"
@@ -149,11 +150,12 @@ for c in $commits; do
 			fi ;;
 		esac
 	done
-	echo "gates: patch $n builds (Image${objs:+, W=1+sparse on ${objs[*]}}): $subject"
+	echo "gates: patch $n builds (Image${objs:+, W=1+sparse on ${objs[*]}}," \
+	     "$((SECONDS - step_start)) s): $subject"
 done
 
 if [ $fail -ne 0 ]; then
 	echo "gates: FAILED (logs in $log)"
 	exit 1
 fi
-echo "gates: all passed"
+echo "gates: all passed in $SECONDS s"
