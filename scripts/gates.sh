@@ -136,15 +136,18 @@ for c in $commits; do
 				ranges=$(git -C "$gate" diff -U0 "$c^" "$c" -- "$f" |
 					sed -n 's/^@@ .* +\([0-9]*\),*\([0-9]*\) @@.*/\1 \2/p')
 				grep -E "$f:[0-9]+: (WARNING|ERROR)" "$step-htmldocs.log" |
-				while IFS=: read -r _ line _; do
-					echo "$ranges" | while read -r start count; do
-						[ "$line" -ge "$start" ] &&
-						[ "$line" -lt $((start + ${count:-1})) ] &&
-							echo "$f:$line"
-					done
-				done > "$step-htmldocs.new"
+				awk -F: -v ranges="$ranges" '
+					BEGIN { n = split(ranges, r, "\n") }
+					{
+						for (i = 1; i <= n; i++) {
+							split(r[i], sc, " ")
+							count = sc[2] == "" ? 1 : sc[2]
+							if ($2 >= sc[1] && $2 < sc[1] + count)
+								print
+						}
+					}' > "$step-htmldocs.new" || true
 				if [ -s "$step-htmldocs.new" ]; then
-					grep -F -f "$step-htmldocs.new" "$step-htmldocs.log"
+					cat "$step-htmldocs.new"
 					gate_fail "patch $n: htmldocs findings in lines it adds to $f"
 				fi
 			fi ;;
