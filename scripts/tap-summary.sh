@@ -25,7 +25,8 @@ function flush() {
 	passed += p; failed += f; skipped += s
 	prog = ""
 }
-/^# selftests: kvm: / { name = substr($0, 19); sub_pass = sub_fail = sub_skip = 0; next }
+/^# selftests: kvm: / { name = substr($0, 19); sub_pass = sub_fail = sub_skip = 0; skip_why = ""; next }
+/^# 1\.\.0 # SKIP/ { skip_why = $0; sub(/^# 1\.\.0 # SKIP[ -]*/, "", skip_why); next }
 /^# (ok|not ok) [0-9]+/ {
 	line = substr($0, 3)
 	if (line ~ /# [Ss][Kk][Ii][Pp]/) sub_skip++
@@ -39,6 +40,7 @@ function flush() {
 	else if ($0 ~ /^ok/) result = "pass"
 	else result = "fail"
 	if ($0 ~ / # /) { note = $0; sub(/.* # /, " (", note); note = note ")" }
+	if (result == "skip" && skip_why != "") note = " (SKIP: " skip_why ")"
 	results++
 	flush()
 	next
