@@ -12,9 +12,11 @@ if ! git -C "$tree" config branch.master.description >/dev/null; then
 	exit 1
 fi
 
+# A fixed abbreviation keeps the index lines the same from any clone of
+# the tree, whatever its number of objects.
 mkdir -p "$patchdir"
 rm -f "$patchdir"/*.patch
-git -C "$tree" format-patch -q --cover-letter --cover-from-description=subject \
+git -C "$tree" -c core.abbrev=12 format-patch -q --cover-letter --cover-from-description=subject \
 	--base=base --zero-commit -o "$(realpath "$patchdir")" base..HEAD
 (cd "$patchdir" && ls [0-9]*.patch | grep -v '^0000-cover-letter' > series)
 echo "format-patches: $(wc -l < "$patchdir/series") patches in $patchdir"
