@@ -1,6 +1,6 @@
 #!/bin/bash
 # Build the reference VMM, the L2 guest's /init and initramfs, and stage
-# them for the host initramfs:  OUTDIR/vmm/{vmm,Image,guest.cpio,tests.list}
+# them for the host initramfs:  OUTDIR/vmm/{vmm,wake-button,Image,guest.cpio,tests.list}
 # The caller copies OUTDIR/vmm to /vmm in the host initramfs.
 #
 # The VMM is compiled against the uapi headers of build/linux (the patched
@@ -32,6 +32,6 @@ fi
 "${lock[@]}" make -s -C "$top/tools/guest-init" O="$build" KSRC="$linux"
 
 mkdir -p "$out/vmm"
-cp "$build/vmm" "$build/guest.cpio" "$top/tools/vmm/tests.list" "$out/vmm/"
+cp "$build/vmm" "$build/wake-button" "$build/guest.cpio" "$top/tools/vmm/tests.list" "$out/vmm/"
 cp "$image" "$out/vmm/Image"
 echo "vmm-files: staged $(ls "$out/vmm" | tr '\n' ' ')in $out/vmm"
