@@ -6,7 +6,7 @@
 #   make check    quality gates on the series, then the whole test suite
 #
 # Everything built lands in build/ (ignored by git); ccache keeps its cache
-# outside the clone, in $(CCACHE_DIR).
+# outside the clone, in ~/.cache/kvm-susp/ccache (scripts/kmake.sh).
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -15,13 +15,7 @@ TREE := $(BUILD)/linux
 PATCHES := $(TOP)/patches
 FRAGMENT := $(TOP)/arch/riscv/configs/kvm_susp_host.config
 
-export CCACHE_DIR ?= $(HOME)/.cache/kvm-susp/ccache
-export CCACHE_NOHASHDIR := 1
-export CCACHE_MAXSIZE := 8G
 LOCK := flock /tmp/kvm-susp-build.lock
-JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
-KMAKE = $(MAKE) -C $(TREE) ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu- \
-	CC="ccache riscv64-linux-gnu-gcc" -j$(JOBS)
 
 IMAGE := $(TREE)/arch/riscv/boot/Image
 HDR := $(BUILD)/headers
@@ -50,18 +44,13 @@ patches:
 
 kernel: tree
 	@echo "kernel: building Image"
-	@$(LOCK) scripts/kconfig.sh $(TREE) $(FRAGMENT) ARCH=riscv \
-		CROSS_COMPILE=riscv64-linux-gnu- CC="ccache riscv64-linux-gnu-gcc"
-	@CCACHE_BASEDIR=$(TREE) $(LOCK) $(KMAKE) -s Image
+	@$(LOCK) scripts/kconfig.sh $(TREE) $(FRAGMENT)
+	@$(LOCK) scripts/kmake.sh $(TREE) -s Image
 	@ls -l $(IMAGE)
 
 selftests: tree
 	@echo "selftests: headers_install and KVM selftests (static)"
-	@$(LOCK) $(KMAKE) -s INSTALL_HDR_PATH=$(HDR) headers_install
-	@CCACHE_BASEDIR=$(TREE) $(LOCK) $(MAKE) -s -C $(TREE)/tools/testing/selftests/kvm \
-		ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu- -j$(JOBS) \
-		KHDR_INCLUDES="-isystem $(HDR)/include" EXTRA_CFLAGS=-static \
-		OUTPUT=$(SELFTESTS)
+	@$(LOCK) scripts/build-selftests.sh $(TREE) $(HDR) $(SELFTESTS)
 
 vmm: kernel
 	@scripts/vmm-files.sh $(BUILD)/stage

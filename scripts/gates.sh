@@ -23,10 +23,7 @@ log=$build/gate-logs
 rm -rf "$log"
 mkdir -p "$log"
 
-export CCACHE_BASEDIR=$gate
-jobs=$(($(nproc) + 1))
-kmake=(make -C "$gate" ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-
-       CC="ccache riscv64-linux-gnu-gcc" -j"$jobs")
+kmake=("$top/scripts/kmake.sh" "$gate")
 fail=0
 gate_fail() { echo "gates: FAIL: $*"; fail=1; }
 
@@ -80,8 +77,7 @@ done
 exec sparse "${args[@]}"
 WRAP
 chmod +x "$sparse"
-"$top/scripts/kconfig.sh" "$gate" "$top/arch/riscv/configs/kvm_susp_host.config" \
-	ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu- CC="ccache riscv64-linux-gnu-gcc"
+"$top/scripts/kconfig.sh" "$gate" "$top/arch/riscv/configs/kvm_susp_host.config"
 commits=$(git -C "$gate" rev-list --reverse base..HEAD)
 n=0
 for c in $commits; do
@@ -114,11 +110,8 @@ for c in $commits; do
 		done
 	fi
 	if printf '%s\n' "${files[@]}" | grep -q '^tools/testing/selftests/kvm/'; then
-		if ! { "${kmake[@]}" -s INSTALL_HDR_PATH="$build/gate-hdr" headers_install &&
-		       make -s -C "$gate/tools/testing/selftests/kvm" ARCH=riscv \
-			CROSS_COMPILE=riscv64-linux-gnu- -j"$jobs" EXTRA_CFLAGS=-static \
-			KHDR_INCLUDES="-isystem $build/gate-hdr/include" \
-			OUTPUT="$build/gate-selftests"; } > "$step-selftests.log" 2>&1; then
+		if ! "$top/scripts/build-selftests.sh" "$gate" "$build/gate-hdr" \
+			"$build/gate-selftests" > "$step-selftests.log" 2>&1; then
 			tail -20 "$step-selftests.log"
 			gate_fail "patch $n: selftests do not build: $subject"
 		fi

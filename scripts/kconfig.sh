@@ -5,10 +5,9 @@ set -euo pipefail
 
 tree=${1:?usage: kconfig.sh TREE FRAGMENT}
 fragment=$(realpath "${2:?usage: kconfig.sh TREE FRAGMENT}")
-shift 2
 
+KCONFIG_ALLCONFIG="$fragment" "$(dirname "$0")/kmake.sh" "$tree" -s allnoconfig
 cd "$tree"
-KCONFIG_ALLCONFIG="$fragment" make -s "$@" allnoconfig
 
 missing=0
 while IFS= read -r line; do

@@ -14,10 +14,6 @@ selftests=$(realpath "$2")
 build=$(realpath "$3")
 top=$(realpath "$(dirname "$0")/..")
 neg=$build/neg
-jobs=$(($(nproc) + 1))
-export CCACHE_BASEDIR=$neg
-kmake=(make -C "$neg" ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-
-       CC="ccache riscv64-linux-gnu-gcc" -j"$jobs" -s)
 
 if [ ! -d "$neg" ]; then
 	git -C "$tree" worktree prune
@@ -48,9 +44,8 @@ for variant in base no-refusal no-race-fix; do
 			git -C "$neg" cherry-pick "$c" > /dev/null
 		done
 	fi
-	"$top/scripts/kconfig.sh" "$neg" "$top/arch/riscv/configs/kvm_susp_host.config" \
-		ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu- CC="ccache riscv64-linux-gnu-gcc"
-	"${kmake[@]}" Image
+	"$top/scripts/kconfig.sh" "$neg" "$top/arch/riscv/configs/kvm_susp_host.config"
+	"$top/scripts/kmake.sh" "$neg" -s Image
 	"$top/scripts/initramfs.sh" "$tree" "$selftests" "$build/stage" "$list" \
 		"$build/neg-$variant.cpio" > /dev/null
 	"$top/scripts/run-qemu.sh" "$neg/arch/riscv/boot/Image" "$build/neg-$variant.cpio" \
