@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
 	linux-source-6.12 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
 	qemu-system-misc opensbi flex bison bc libelf-dev libssl-dev cpio
-	ccache xz-utils python3-ply python3-git sparse device-tree-compiler git make gcc
+	ccache xz-utils rsync perl libc6-dev python3-ply python3-git sparse device-tree-compiler git make gcc
 	python3-sphinx python3-sphinx-rtd-theme python3-docutils
 )
 
@@ -20,4 +20,4 @@ sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 echo "deps: installing ${missing[*]}"
 $sudo apt-get update -q
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
