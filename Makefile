@@ -52,8 +52,8 @@ selftests: tree
 	@echo "selftests: headers_install and KVM selftests (static)"
 	@$(LOCK) scripts/build-selftests.sh $(TREE) $(HDR) $(SELFTESTS)
 
-vmm: kernel
-	@scripts/vmm-files.sh $(BUILD)/stage
+vmm: kernel selftests
+	@scripts/vmm-files.sh $(BUILD)/stage $(HDR)
 
 # Boot the test host with one test list: make run LIST=tools/tests/demo.list
 LIST ?= tools/tests/demo.list
