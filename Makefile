@@ -69,7 +69,7 @@ demo: kernel selftests vmm
 	@$(MAKE) -s run LIST=tools/tests/demo.list
 
 # The new selftest against kernels lacking parts of the series
-negative: kernel selftests
+negative: kernel selftests vmm
 	@$(LOCK) scripts/negative-controls.sh $(TREE) $(SELFTESTS) $(BUILD)
 
 gates: tree

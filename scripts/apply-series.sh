@@ -39,4 +39,9 @@ if [ -f "$cover" ]; then
 		"$cover" >> "$tree/.git/cover.txt"
 	git -C "$tree" config branch.master.description "$(cat "$tree/.git/cover.txt")"
 fi
+# The series has two parts, core and hardening, split in patches/series by
+# a "# hardening" line; the tree keeps the size of the core for
+# 'make patches' (change it with git config when the core grows or shrinks).
+core=$(sed -n '/^# hardening/q;/^[^#]/p' "$patchdir/series" | sed '/^$/d' | wc -l)
+git -C "$tree" config branch.master.corepatches "$core"
 echo "apply-series: applied ${#patches[@]} patches on base"

@@ -18,5 +18,11 @@ mkdir -p "$patchdir"
 rm -f "$patchdir"/*.patch
 git -C "$tree" -c core.abbrev=12 format-patch -q --cover-letter --cover-from-description=subject \
 	--base=base --zero-commit -o "$(realpath "$patchdir")" base..HEAD
-(cd "$patchdir" && ls [0-9]*.patch | grep -v '^0000-cover-letter' > series)
-echo "format-patches: $(wc -l < "$patchdir/series") patches in $patchdir"
+# Core first, then the hardening patches a maintainer may drop, after a
+# "# hardening" line (see apply-series.sh for where the core's size lives).
+core=$(git -C "$tree" config branch.master.corepatches || echo 0)
+(cd "$patchdir" && ls [0-9]*.patch | grep -v '^0000-cover-letter' |
+	awk -v core="$core" '
+		NR == core + 1 && core > 0 { print "# hardening" }
+		{ print }' > series)
+echo "format-patches: $(grep -vc "^#" "$patchdir/series") patches in $patchdir"

@@ -7,7 +7,12 @@
 #     sparse (C=2) on the kernel .c files it touches, with no warning for
 #     those files; the KVM selftests when it touches them; and the KVM API
 #     documentation (htmldocs for Documentation/virt) when it touches it,
-#     with no warning for the touched .rst file.
+#     with no warning for the touched .rst file;
+#  4. every part boundary (the core alone, the core with each hardening
+#     kernel change and its test, the whole series) builds the Image and
+#     the KVM selftests. The tests meant for each boundary run in
+#     negative-controls.sh (core, core with the race fix) and in the main
+#     run (the whole series).
 set -euo pipefail
 
 # Debian's python3 has the modules checkpatch (ply) and htmldocs (sphinx)
@@ -28,6 +33,11 @@ fail=0
 gate_fail() { echo "gates: FAIL: $*"; fail=1; }
 
 mapfile -t patches < <(grep -v '^#' "$patchdir/series" | sed '/^$/d')
+core=$(sed -n '/^# hardening/q;/^[^#]/p' "$patchdir/series" | sed '/^$/d' | wc -l)
+if ! grep -qx '# hardening' "$patchdir/series" || [ "$core" -eq 0 ]; then
+	gate_fail "patches/series has no '# hardening' line after the core"
+	core=${#patches[@]}
+fi
 
 # 1. git am on a fresh extraction
 rm -rf "$gate"
@@ -79,6 +89,18 @@ WRAP
 chmod +x "$sparse"
 "$top/scripts/kconfig.sh" "$gate" "$top/arch/riscv/configs/kvm_susp_host.config"
 commits=$(git -C "$gate" rev-list --reverse base..HEAD)
+# Part boundaries: end of the core, before each hardening kernel change
+# after the first one, end of the series
+boundaries=" $core "
+n=0
+for c in $commits; do
+	n=$((n + 1))
+	if [ $n -gt $((core + 1)) ] &&
+	   git -C "$gate" diff --name-only "$c^" "$c" | grep -q '^arch/riscv/kvm/'; then
+		boundaries+="$((n - 1)) "
+	fi
+done
+boundaries+="$n "
 n=0
 for c in $commits; do
 	n=$((n + 1))
@@ -109,7 +131,8 @@ for c in $commits; do
 			fi
 		done
 	fi
-	if printf '%s\n' "${files[@]}" | grep -q '^tools/testing/selftests/kvm/'; then
+	if [[ "$boundaries" == *" $n "* ]] ||
+	   printf '%s\n' "${files[@]}" | grep -q '^tools/testing/selftests/kvm/'; then
 		if ! "$top/scripts/build-selftests.sh" "$gate" "$build/gate-hdr" \
 			"$build/gate-selftests" > "$step-selftests.log" 2>&1; then
 			tail -20 "$step-selftests.log"
@@ -148,6 +171,11 @@ for c in $commits; do
 	done
 	echo "gates: patch $n builds (Image${objs:+, W=1+sparse on ${objs[*]}}," \
 	     "$((SECONDS - step_start)) s): $subject"
+	if [[ "$boundaries" == *" $n "* ]]; then
+		part=core
+		[ $n -gt "$core" ] && part="core + $((n - core)) hardening patches"
+		echo "gates: part boundary after patch $n ($part): Image and selftests build"
+	fi
 done
 
 if [ $fail -ne 0 ]; then

@@ -1,12 +1,16 @@
 #!/bin/bash
-# Show that the new selftest can fail: boot kernels built without parts of
-# the series and run sbi_system_suspend_test (built from the full series)
-# on each. A variant passes when the test does what is expected of it:
-#   base          no series at all: the test must skip, not pass
-#   no-refusal    without "Let userspace refuse...": host_refuses must fail
-#   no-race-fix   without "Close the race...": race_with_hart_start should
-#                 fail; the race window is narrow, so a pass is reported as
-#                 "not reproduced" rather than as an error
+# The series' part boundaries as kernels of their own, each booted with the
+# suspend tests built from the full series (sbi_system_suspend_test and the
+# reference VMM's suspend and refusal tests):
+#   base        no series: every suspend case skips
+#   core        up to the core's last patch (upstream's behaviour): the core
+#               cases pass; the refusal cases and the VMM's refusal test
+#               fail; race.hart_start fails ("not reproduced" if it passes:
+#               the race window is narrow)
+#   core-race   core and the race fix with its test: as core, but
+#               race.hart_start must pass
+# The full series, which must pass everything, is the main run of
+# 'make check'. A variant passes when every case does what it expects.
 set -euo pipefail
 
 tree=$(realpath "${1:?usage: negative-controls.sh TREE SELFTESTS BUILD}")
@@ -14,6 +18,10 @@ selftests=$(realpath "$2")
 build=$(realpath "$3")
 top=$(realpath "$(dirname "$0")/..")
 neg=$build/neg
+
+# Cases of the hardening part, by the kernel patch they need
+refusal_cases="susp.refused_denied_then_accepted susp.refused_failed_then_accepted vmm-suspend-denied"
+race_cases="race.hart_start"
 
 if [ ! -d "$neg" ]; then
 	git -C "$tree" worktree prune
@@ -23,27 +31,35 @@ fi
 commit_of() {
 	git -C "$tree" log --format=%H --grep="$1" base..HEAD | head -n 1
 }
-refusal=$(commit_of '^RISC-V: KVM: Let userspace refuse')
 racefix=$(commit_of '^RISC-V: KVM: Close the race')
-kernel_commits=$(git -C "$tree" rev-list --reverse base..HEAD -- arch/riscv/kvm arch/riscv/include)
+refusal=$(commit_of '^RISC-V: KVM: Let userspace refuse')
+[ -n "$racefix" ] && [ -n "$refusal" ] ||
+	{ echo "negative-controls: hardening patches not found in $tree" >&2; exit 1; }
 
 list=$build/neg.list
-printf 'sbi_system_suspend_test\t600\t/kvm/riscv/sbi_system_suspend_test\n' > "$list"
+{
+	grep -P '^sbi_system_suspend_test\t' "$top/tools/tests/full.list"
+	grep -P '^vmm-suspend-(1-cycle|denied)\t' "$top/tools/tests/full.list"
+} > "$list"
+
+# Print "case result" for every case and VMM test of a log
+results() {
+	tr -d '\r' < "$1" | sed -n \
+		-e 's/^# ok [0-9]* \([a-z_]*\.[a-z_]*\)\( # SKIP.*\)\{0,1\}$/\1 ok\2/p' \
+		-e 's/^# not ok [0-9]* \([a-z_]*\.[a-z_]*\).*/\1 fail/p' \
+		-e 's/^ok [0-9]* \(vmm-[a-z0-9-]*\)$/\1 ok/p' \
+		-e 's/^not ok [0-9]* \(vmm-[a-z0-9-]*\).*/\1 fail/p' |
+		sed 's/ ok # SKIP.*/ skip/'
+}
 
 status=0
-for variant in base no-refusal no-race-fix; do
-	git -C "$neg" checkout -q --detach base
+for variant in base core core-race; do
 	case $variant in
-	base) drop=all ;;
-	no-refusal) drop=$refusal ;;
-	no-race-fix) drop=$racefix ;;
+	base) commit=base; expect_fail= ;;
+	core) commit=$racefix^; expect_fail="$refusal_cases $race_cases" ;;
+	core-race) commit=$refusal^; expect_fail=$refusal_cases ;;
 	esac
-	if [ "$drop" != all ]; then
-		for c in $kernel_commits; do
-			[ "$c" = "$drop" ] && continue
-			git -C "$neg" cherry-pick "$c" > /dev/null
-		done
-	fi
+	git -C "$neg" checkout -q --detach "$commit"
 	"$top/scripts/kconfig.sh" "$neg" "$top/arch/riscv/configs/kvm_susp_host.config"
 	"$top/scripts/kmake.sh" "$neg" -s Image
 	"$top/scripts/initramfs.sh" "$tree" "$selftests" "$build/stage" "$list" \
@@ -51,22 +67,36 @@ for variant in base no-refusal no-race-fix; do
 	"$top/scripts/run-qemu.sh" "$neg/arch/riscv/boot/Image" "$build/neg-$variant.cpio" \
 		"$build/neg-$variant.log" > /dev/null
 	log=$build/neg-$variant.log
-	echo "negative control '$variant':"
-	grep -E '^# (ok|not ok) |^# 1\.\.0 # SKIP|^(ok|not ok) ' "$log" | sed 's/^/    /'
-	case $variant in
-	base)
-		grep -q '^ok 1 sbi_system_suspend_test # SKIP' "$log" && verdict=ok ||
-			verdict=FAIL ;;
-	no-refusal)
-		grep -q '^# not ok [0-9]* host_refuses' "$log" && verdict=ok ||
-			verdict=FAIL ;;
-	no-race-fix)
-		if grep -q '^# not ok [0-9]* race_with_hart_start' "$log"; then
-			verdict=ok
+
+	echo "negative control '$variant' ($(git -C "$neg" log -1 --format='%h %s' "$commit")):"
+	verdict=ok
+	n=0
+	while read -r name result; do
+		n=$((n + 1))
+		if [ "$variant" = base ]; then
+			case $name in
+			vmm-*) want=any ;;	# the VMM needs SUSP; not run on base
+			*) want=skip ;;
+			esac
+		elif [[ " $expect_fail " == *" $name "* ]]; then
+			want=fail
 		else
-			verdict="not reproduced"
-		fi ;;
-	esac
+			want=ok
+		fi
+		mark=
+		if [ "$want" = fail ] && [ "$result" = ok ] && [[ " $race_cases " == *" $name "* ]]; then
+			mark="  <- not reproduced"
+		elif [ "$want" != any ] && [ "$want" != "$result" ]; then
+			mark="  <- expected $want"
+			verdict=FAIL
+		fi
+		printf '    %-44s %s%s\n' "$name" "$result" "$mark"
+	done < <(results "$log")
+	if [ $n -eq 0 ]; then
+		echo "    no results in $log"
+		verdict=FAIL
+	fi
+	grep -h 'suspend exits\|not stopped (mp_state' "$log" | sed 's/^#* */    /' | head -n 3 || true
 	echo "  => $verdict"
 	[ "$verdict" = FAIL ] && status=1
 done
