@@ -22,7 +22,7 @@ HDR := $(BUILD)/headers
 SELFTESTS := $(BUILD)/selftests
 
 .PHONY: all demo check gates deps tree reapply patches maintainers kernel selftests \
-	vmm run negative clean
+	vmm run negative mutants clean
 
 all: demo
 
@@ -82,3 +82,8 @@ check: gates kernel selftests vmm
 
 clean:
 	rm -rf $(BUILD)
+
+# Each case of the suspend selftest against a kernel with a defect it
+# must catch (not part of check: about a minute per kernel)
+mutants: kernel selftests vmm
+	@$(LOCK) scripts/mutants.sh $(TREE) $(SELFTESTS) $(BUILD) $(MUTANTS)
