@@ -61,8 +61,9 @@ run_kernel() {	# name cases
 			echo "    $c: fails"
 			# the assertion that failed, as the test printed it
 			tr -d '\r' < "$log" | sed -n "/RUN *$c \.\.\./,/ok [0-9]* $c/p" |
-				grep -E 'Assertion|FAIL|failed|expected|!=|==' | head -n 3 |
-				sed 's/^[# ]*/        /' ;;
+				sed -n '/Test Assertion Failure/,/Test failed/p' |
+				grep -vE 'Assertion Failure|Test failed|pid=|stack trace' |
+				head -n 4 | sed 's/^[# ]*/        /' ;;
 		*)	echo "    $c: ${line:-no result} <- survived"; killed=no ;;
 		esac
 	done
@@ -99,6 +100,7 @@ if [ $# -eq 0 ] || [[ " $* " == *" old-refusal "* ]]; then
 	for p in $(git -C "$top" show "$old_rev:patches/series" | grep -v '^#'); do
 		git -C "$top" show "$old_rev:patches/$p" > "$old/$p"
 	done
+	git -C "$mut" reset -q --hard
 	git -C "$mut" checkout -q --detach base
 	git -C "$mut" am -q "$old"/0*.patch
 	run_kernel old-refusal "$old_series_cases" || status=1
