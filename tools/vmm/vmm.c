@@ -765,7 +765,10 @@ static void handle_susp(struct vcpu *vcpu)
 		(unsigned long)run->riscv_sbi.args[2]);
 
 	if (opt.deny_suspend) {
-		/* KVM drops the pending reset; the guest sees this error */
+		/*
+		 * With DENIED or FAILURE, KVM drops the pending reset and the
+		 * guest sees this error (hardening only); other errors resume.
+		 */
 		run->riscv_sbi.ret[0] = opt.deny_suspend;
 		run->riscv_sbi.ret[1] = 0;
 		nr_denied++;
@@ -781,8 +784,10 @@ static void handle_susp(struct vcpu *vcpu)
 		vmm_log("wake: %s", why);
 
 	/*
-	 * Must be SBI_SUCCESS: KVM preset NOT_SUPPORTED, and any error here
-	 * cancels the resume and returns to the guest's ecall instead.
+	 * SBI_SUCCESS says what we mean. Any answer but SBI_ERR_DENIED and
+	 * SBI_ERR_FAILURE resumes (the preset NOT_SUPPORTED too); those two
+	 * refuse the suspend with the series' hardening, and resume on a
+	 * kernel with only its core, as upstream.
 	 */
 	run->riscv_sbi.ret[0] = SBI_SUCCESS;
 	run->riscv_sbi.ret[1] = 0;
@@ -1002,7 +1007,9 @@ static void __attribute__((noreturn)) usage(const char *fmt, ...)
 "  --wake-after MS         wake a suspended guest after MS ms (default 1000);\n"
 "                          0 waits for SIGUSR1 only (SIGUSR1 also wakes early)\n"
 "  --expect-suspends N     exit 3 if the guest did not suspend exactly N times\n"
-"  --deny-suspend ERR      refuse every suspend with SBI error ERR (e.g. -4)\n"
+"  --deny-suspend ERR      answer every suspend with SBI error ERR: -4 (DENIED)\n"
+"                          and -1 (FAILURE) refuse it on a kernel with the\n"
+"                          series' hardening\n"
 "  --no-susp               don't enable SBI SUSP (debug)\n"
 "exit status: 0 guest shut down (and expectations met), 1 failure or guest\n"
 "reset, 2 usage, 3 suspend count mismatch, 4 skip: no /dev/kvm or the host\n"
