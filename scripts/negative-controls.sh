@@ -9,6 +9,10 @@
 #               the race window is narrow)
 #   core-race   core and the race fix with its test: as core, but
 #               race.hart_start must pass
+#   no-imsic-fix  the whole series without the guest's IMSIC fix, as host
+#               and as the guest of the reference VMM, on the test host
+#               with AIA: the guest with the in-kernel AIA must fail its
+#               suspend test (its boot CPU takes no IPI after a resume)
 # The full series, which must pass everything, is the main run of
 # 'make check'. A variant passes when every case does what it expects.
 set -euo pipefail
@@ -33,14 +37,17 @@ commit_of() {
 }
 racefix=$(commit_of '^RISC-V: KVM: Close the race')
 refusal=$(commit_of '^RISC-V: KVM: Let userspace refuse')
-[ -n "$racefix" ] && [ -n "$refusal" ] ||
-	{ echo "negative-controls: hardening patches not found in $tree" >&2; exit 1; }
+imsicfix=$(commit_of "^irqchip/riscv-imsic: Restore the boot CPU")
+[ -n "$racefix" ] && [ -n "$refusal" ] && [ -n "$imsicfix" ] ||
+	{ echo "negative-controls: patches not found in $tree" >&2; exit 1; }
 
 list=$build/neg.list
 {
 	grep -P '^sbi_system_suspend_test\t' "$top/tools/tests/full.list"
 	grep -P '^vmm-suspend-(1-cycle|denied)\t' "$top/tools/tests/full.list"
 } > "$list"
+aia_list=$build/neg-aia.list
+grep -P '^vmm-suspend-1-cycle\t' "$top/tools/tests/full.list" > "$aia_list"
 
 # Print "case result" for every case and VMM test of a log
 results() {
@@ -53,22 +60,38 @@ results() {
 }
 
 status=0
-for variant in base core core-race; do
+for variant in base core core-race no-imsic-fix; do
+	stage=$build/stage
+	vlist=$list
+	aia=0
 	case $variant in
 	base) commit=base; expect_fail= ;;
 	core) commit=$racefix^; expect_fail="$refusal_cases $race_cases" ;;
 	core-race) commit=$refusal^; expect_fail=$refusal_cases ;;
+	no-imsic-fix) commit=HEAD; expect_fail=vmm-suspend-1-cycle; aia=1
+		vlist=$aia_list ;;
 	esac
-	git -C "$neg" checkout -q --detach "$commit"
+	git -C "$neg" checkout -q --detach "$(git -C "$tree" rev-parse "$commit")"
+	if [ "$variant" = no-imsic-fix ]; then
+		git -C "$neg" revert -q --no-edit "$imsicfix" > /dev/null
+		commit=$(git -C "$neg" rev-parse HEAD)
+	fi
 	"$top/scripts/kconfig.sh" "$neg" "$top/arch/riscv/configs/kvm_susp_host.config"
 	"$top/scripts/kmake.sh" "$neg" -s Image
-	"$top/scripts/initramfs.sh" "$tree" "$selftests" "$build/stage" "$list" \
+	if [ "$variant" = no-imsic-fix ]; then
+		# the reference VMM's guest runs this kernel too
+		stage=$build/neg-stage
+		rm -rf "$stage"
+		cp -r "$build/stage" "$stage"
+		cp "$neg/arch/riscv/boot/Image" "$stage/vmm/Image"
+	fi
+	"$top/scripts/initramfs.sh" "$tree" "$selftests" "$stage" "$vlist" \
 		"$build/neg-$variant.cpio" > /dev/null
-	"$top/scripts/run-qemu.sh" "$neg/arch/riscv/boot/Image" "$build/neg-$variant.cpio" \
-		"$build/neg-$variant.log" > /dev/null
+	QEMU_AIA=$aia "$top/scripts/run-qemu.sh" "$neg/arch/riscv/boot/Image" \
+		"$build/neg-$variant.cpio" "$build/neg-$variant.log" > /dev/null
 	log=$build/neg-$variant.log
 
-	echo "negative control '$variant' ($(git -C "$neg" log -1 --format='%h %s' "$commit")):"
+	echo "negative control '$variant' ($(git -C "$neg" log -1 --format='%h %s' "$commit")$([ $aia = 1 ] && echo ', test host with AIA')):"
 	verdict=ok
 	n=0
 	while read -r name result; do
@@ -93,7 +116,8 @@ for variant in base core core-race; do
 		echo "    no results in $log"
 		verdict=FAIL
 	fi
-	grep -h 'suspend exits\|not stopped (mp_state' "$log" | sed 's/^#* */    /' | head -n 3 || true
+	grep -ah 'suspend exits\|not stopped (mp_state\|guest: FAIL' "$log" |
+		sed 's/^#* */    /' | head -n 3 || true
 	echo "  => $verdict"
 	[ "$verdict" = FAIL ] && status=1
 done

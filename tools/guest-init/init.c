@@ -6,13 +6,24 @@
  * VMM can see it: power off (SBI SRST shutdown, the VMM exits 0) on
  * success, reboot (SRST reset, the VMM exits 1) on failure.
  *
+ * After each resume it also checks that the guest is as fast as before:
+ * the CPU hotplug around the suspend (from the kernel log) and an IPI to
+ * every CPU (moving itself from CPU to CPU, which the scheduler does with
+ * IPIs; the IPI counts of /proc/interrupts must rise on each CPU) must not
+ * take longer than hotplug_max_ms. A CPU whose interrupt controller lost
+ * its state on resume gets its IPIs late, when a timer wakes it.
+ *
  * Command line (from /proc/cmdline):
  *   cycles=N            suspend N times (default 1; 0 only boots)
  *   susp_expect=fail    expect every suspend to be refused by the VMM
  *                       (vmm --deny-suspend) and check the guest survives
+ *   hotplug_max_ms=MS   slowest CPU hotplug step or task move allowed
+ *                       (default 300)
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +36,7 @@
 #include <sys/stat.h>
 
 #define PATTERN_BYTES	(8UL << 20)
+#define IPI_ROUNDS	5
 
 static uint64_t timebase;
 
@@ -127,6 +139,119 @@ static void check_pattern(const uint64_t *mem, int cycle)
 			     (unsigned long long)pattern(i));
 }
 
+/*
+ * CPU hotplug around one suspend, from the kernel log: the time from
+ * "Disabling non-boot CPUs" to the last "CPUn: off", and from "Enabling
+ * non-boot CPUs" to the last "CPUn is up", in ms; -1 where not seen.
+ */
+struct hotplug_times {
+	double	down_ms, up_ms;
+};
+
+static int kmsg_fd = -1;
+
+static void kmsg_open(void)
+{
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	if (kmsg_fd < 0)
+		fail("opening /dev/kmsg: %s", strerror(errno));
+	lseek(kmsg_fd, 0, SEEK_END);	/* only what comes from now on */
+}
+
+/* Read the kernel log written since the last call */
+static struct hotplug_times kmsg_hotplug_times(void)
+{
+	double t_disable = -1, t_off = -1, t_enable = -1, t_up = -1, t;
+	struct hotplug_times ht = { -1, -1 };
+	unsigned long long usec;
+	char rec[1024], *msg;
+	ssize_t n;
+
+	for (;;) {
+		n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: go on */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		/* "prio,seq,usec,flags;message" */
+		msg = strchr(rec, ';');
+		if (!msg || sscanf(rec, "%*u,%*u,%llu", &usec) != 1)
+			continue;
+		msg++;
+		t = usec / 1000.0;
+		if (strstr(msg, "Disabling non-boot CPUs"))
+			t_disable = t;
+		else if (strstr(msg, "Enabling non-boot CPUs"))
+			t_enable = t;
+		else if (!strncmp(msg, "CPU", 3) && strstr(msg, ": off"))
+			t_off = t;
+		else if (!strncmp(msg, "CPU", 3) && strstr(msg, " is up"))
+			t_up = t;
+	}
+	if (t_disable >= 0 && t_off >= t_disable)
+		ht.down_ms = t_off - t_disable;
+	if (t_enable >= 0 && t_up >= t_enable)
+		ht.up_ms = t_up - t_enable;
+	return ht;
+}
+
+/* Sum of the IPI rows of /proc/interrupts for each CPU */
+static int ipi_counts(unsigned long long *count, int max_cpus)
+{
+	char line[1024], *p, *end;
+	int cpus = 0, i;
+	FILE *f;
+
+	f = fopen("/proc/interrupts", "r");
+	if (!f)
+		fail("opening /proc/interrupts: %s", strerror(errno));
+	memset(count, 0, max_cpus * sizeof(*count));
+	/* the header names one column per online CPU */
+	if (fgets(line, sizeof(line), f))
+		for (p = line; (p = strstr(p, "CPU")); p += 3)
+			cpus++;
+	while (fgets(line, sizeof(line), f)) {
+		p = line + strspn(line, " ");
+		if (strncmp(p, "IPI", 3))
+			continue;
+		p = strchr(p, ':');
+		if (!p)
+			continue;
+		p++;
+		for (i = 0; i < cpus && i < max_cpus; i++) {
+			count[i] += strtoull(p, &end, 10);
+			if (end == p)
+				break;
+			p = end;
+		}
+	}
+	fclose(f);
+	return cpus;
+}
+
+/*
+ * Move this task to every CPU and back to CPU 0: each move wakes the
+ * target CPU's stopper thread with an IPI. Returns the slowest move in ms.
+ */
+static double ipi_round(int cpus)
+{
+	double slowest = 0, t0, t;
+	cpu_set_t set;
+
+	for (int i = 1; i <= cpus; i++) {
+		CPU_ZERO(&set);
+		CPU_SET(i % cpus, &set);
+		t0 = wall_seconds();
+		if (sched_setaffinity(0, sizeof(set), &set))
+			fail("moving to CPU %d: %s", i % cpus, strerror(errno));
+		t = (wall_seconds() - t0) * 1000;
+		if (t > slowest)
+			slowest = t;
+	}
+	return slowest;
+}
+
 /* returns 0, or the errno of the failed write */
 static int suspend_to_ram(void)
 {
@@ -144,7 +269,11 @@ static int suspend_to_ram(void)
 int main(void)
 {
 	char cmdline[1024], present[64], online[64], buf[16];
+	unsigned long long ipi_before[64], ipi_after[64];
+	double hotplug_max_ms = 300, ipi_ms;
+	struct hotplug_times ht;
 	bool expect_fail = false;
+	int cpus;
 	unsigned char tb[4];
 	const char *arg;
 	uint64_t *mem;
@@ -167,6 +296,9 @@ int main(void)
 	arg = cmdline_arg(cmdline, "susp_expect");
 	if (arg && !strncmp(arg, "fail", 4))
 		expect_fail = true;
+	arg = cmdline_arg(cmdline, "hotplug_max_ms");
+	if (arg)
+		hotplug_max_ms = atoi(arg);
 
 	/* big-endian u32 straight from the DT the VMM wrote */
 	{
@@ -206,14 +338,19 @@ int main(void)
 		close(fd);
 	}
 
+	kmsg_open();
 	mem = malloc(PATTERN_BYTES);
 	if (!mem)
 		fail("cannot allocate %lu MiB", PATTERN_BYTES >> 20);
 	fill_pattern(mem);
 
 	for (int i = 1; i <= cycles; i++) {
-		double t0 = wall_seconds(), t;
-		int err = suspend_to_ram();
+		double t0, t;
+		int err;
+
+		kmsg_hotplug_times();	/* skip what came before */
+		t0 = wall_seconds();
+		err = suspend_to_ram();
 
 		t = wall_seconds() - t0;
 		if (!expect_fail && err)
@@ -234,6 +371,38 @@ int main(void)
 		else
 			say("cycle %d/%d: suspend ok, memory intact, cpus online %s (%.3f s)",
 			    i, cycles, online, t);
+
+		ht = kmsg_hotplug_times();
+		/*
+		 * A move to a CPU that is not idle may need no IPI: go round
+		 * again until each CPU took one. A CPU that cannot take IPIs
+		 * never does.
+		 */
+		cpus = ipi_counts(ipi_before, 64);
+		ipi_ms = 0;
+		for (int round = 0, missing = 1; missing && round < IPI_ROUNDS; round++) {
+			double ms = ipi_round(cpus);
+
+			if (ms > ipi_ms)
+				ipi_ms = ms;
+			ipi_counts(ipi_after, 64);
+			missing = 0;
+			for (int c = 0; c < cpus && c < 64; c++)
+				missing += cpus > 1 && ipi_after[c] <= ipi_before[c];
+		}
+		say("cycle %d/%d: cpu hotplug down %.1f ms, up %.1f ms; slowest move %.1f ms",
+		    i, cycles, ht.down_ms, ht.up_ms, ipi_ms);
+		for (int c = 0; c < cpus && c < 64; c++) {
+			say("cycle %d/%d: cpu%d IPIs %llu -> %llu", i, cycles, c,
+			    ipi_before[c], ipi_after[c]);
+			if (cpus > 1 && ipi_after[c] <= ipi_before[c])
+				fail("cycle %d/%d: cpu%d took no IPI in %d rounds",
+				     i, cycles, c, IPI_ROUNDS);
+		}
+		if (ht.down_ms > hotplug_max_ms || ht.up_ms > hotplug_max_ms ||
+		    ipi_ms > hotplug_max_ms)
+			fail("cycle %d/%d: slower than %.0f ms (hotplug down %.1f, up %.1f, slowest move %.1f)",
+			     i, cycles, hotplug_max_ms, ht.down_ms, ht.up_ms, ipi_ms);
 	}
 
 	say("PASS %d cycles", cycles);

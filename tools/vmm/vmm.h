@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmm - a minimal KVM RISC-V VMM that boots a Linux guest and honours the
+ * SBI System Suspend (SUSP) extension: the guest suspends to RAM, the VMM
+ * waits for a wake event, and the guest resumes where it asked to.
+ *
+ * The guest has RAM, N harts, an SBI console and, where KVM offers it, the
+ * in-kernel AIA (an IMSIC per hart and an APLIC); no devices, no MMIO the
+ * VMM has to emulate. HSM, IPI, RFENCE, TIME and SRST are handled by KVM
+ * itself; only the console, SUSP and anything unknown reach us.
+ *
+ * One file per concern:
+ *   main.c     options, VM and vCPU setup, the summary
+ *   aia.c      the in-kernel AIA device
+ *   fdt.c      the device tree the guest boots with
+ *   load.c     loading the kernel Image and initrd
+ *   run.c      the vCPU threads and the SBI exits but SUSP
+ *   suspend.c  SBI system suspend: waiting for a wake event, resuming
+ *
+ * See Documentation/vmm-guide.md for the contract between KVM and a VMM.
+ */
+#ifndef VMM_H
+#define VMM_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <linux/kvm.h>
+
+#ifndef KVM_RISCV_SBI_EXT_SUSP
+/*
+ * Only when built against headers without the SUSP series: 11 is the ABI
+ * value (appended after KVM_RISCV_SBI_EXT_STA = 10), upstream and here.
+ */
+#define KVM_RISCV_SBI_EXT_SUSP		11
+#endif
+
+#define RAM_BASE			0x80000000UL
+#define SZ_2M				0x200000UL
+
+/* SBI extension IDs and error codes, from the SBI specification */
+#define SBI_EXT_0_1_CONSOLE_PUTCHAR	0x01
+#define SBI_EXT_0_1_CONSOLE_GETCHAR	0x02
+#define SBI_EXT_DBCN			0x4442434E
+#define SBI_EXT_DBCN_WRITE		0
+#define SBI_EXT_DBCN_READ		1
+#define SBI_EXT_DBCN_WRITE_BYTE		2
+#define SBI_EXT_SUSP			0x53555350
+#define SBI_EXT_SUSP_SYSTEM_SUSPEND	0
+
+#define SBI_SUCCESS			0
+#define SBI_ERR_FAILURE			-1
+#define SBI_ERR_NOT_SUPPORTED		-2
+#define SBI_ERR_INVALID_PARAM		-3
+#define SBI_ERR_DENIED			-4
+
+/* exit statuses, as the test harness reads them */
+#define EXIT_PASS			0
+#define EXIT_FAIL			1
+#define EXIT_USAGE			2
+#define EXIT_MISMATCH			3
+#define EXIT_SKIP			4
+
+#define MAX_VCPUS			8
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct vcpu {
+	int			id;
+	int			fd;
+	struct kvm_run		*run;
+	pthread_t		thread;
+};
+
+struct options {
+	const char	*kernel;
+	const char	*initrd;
+	const char	*append;
+	int		smp;
+	unsigned long	mem_mib;
+	long		wake_after_ms;
+	long		expect_suspends;	/* -1: don't check */
+	long		deny_suspend;		/* 0, or the SBI error to return */
+	bool		no_susp;
+	bool		no_aia;
+	int		aia_mode;		/* -1: KVM's default */
+};
+extern struct options opt;
+
+struct vm_state {
+	int		kvm_fd;
+	int		vm_fd;
+	void		*ram;
+	size_t		ram_size;
+	size_t		run_size;
+	struct vcpu	vcpus[MAX_VCPUS];
+};
+extern struct vm_state vm;
+
+/* main.c: messages, in the order things happened */
+double now(void);
+void vmm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void console_out(const void *buf, size_t len);
+void die(int status, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+/* perror() with the context of what we were trying to do */
+#define die_errno(fmt, ...) \
+	die(EXIT_FAIL, fmt ": %s", ##__VA_ARGS__, strerror(errno))
+
+/* ONE_REG */
+#define RISCV_REG(type, idx)	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | (type) | (idx))
+#define CORE_REG(name)		RISCV_REG(KVM_REG_RISCV_CORE, KVM_REG_RISCV_CORE_REG(name))
+#define CONFIG_REG(name)	RISCV_REG(KVM_REG_RISCV_CONFIG, KVM_REG_RISCV_CONFIG_REG(name))
+#define TIMER_REG(name)		RISCV_REG(KVM_REG_RISCV_TIMER, KVM_REG_RISCV_TIMER_REG(name))
+#define ISA_EXT_REG(ext)	RISCV_REG(KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_SINGLE, ext)
+#define SBI_EXT_REG(ext)	RISCV_REG(KVM_REG_RISCV_SBI_EXT | KVM_REG_RISCV_SBI_SINGLE, ext)
+
+static inline int get_reg(struct vcpu *vcpu, uint64_t id, uint64_t *val)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)val };
+
+	return ioctl(vcpu->fd, KVM_GET_ONE_REG, &reg);
+}
+
+static inline int set_reg(struct vcpu *vcpu, uint64_t id, uint64_t val)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)&val };
+
+	return ioctl(vcpu->fd, KVM_SET_ONE_REG, &reg);
+}
+
+/*
+ * aia.c: where the in-kernel AIA sits in guest physical memory, for the
+ * device tree; nr_ids == 0 means the guest has no AIA.
+ */
+struct aia_layout {
+	uint64_t	imsic_base;	/* vCPU i's IMSIC page: base + i * 4 KiB */
+	uint64_t	aplic_base;
+	uint64_t	aplic_size;
+	uint32_t	nr_ids;		/* interrupt identities per IMSIC */
+	uint32_t	nr_sources;	/* APLIC wired sources */
+};
+extern struct aia_layout aia;
+void aia_create(void);
+
+/* fdt.c */
+struct cpu_desc {
+	char		isa[1024];
+	const char	*mmu;
+	uint64_t	timebase;
+	uint64_t	cbom_block, cboz_block;
+};
+void describe_cpu(struct vcpu *vcpu, struct cpu_desc *d);
+size_t build_fdt(void *out, size_t max, const struct cpu_desc *cpu,
+		 uint64_t initrd_start, uint64_t initrd_end);
+
+/* load.c */
+void *gpa_to_hva(uint64_t gpa, uint64_t len);
+uint64_t load_guest(struct vcpu *boot, uint64_t *dtb_gpa);
+
+/* run.c */
+extern volatile bool stopping;
+extern pthread_mutex_t stop_lock;
+extern int exit_status;
+extern double t_first_run;
+void kick_handler(int sig);
+void stop_all(int status);
+void *vcpu_thread(void *arg);
+
+/* suspend.c */
+void handle_susp(struct vcpu *vcpu);
+int suspend_summary(int status);
+
+#endif /* VMM_H */
