@@ -73,7 +73,7 @@ for variant in base core core-race no-imsic-fix; do
 	esac
 	git -C "$neg" checkout -q --detach "$(git -C "$tree" rev-parse "$commit")"
 	if [ "$variant" = no-imsic-fix ]; then
-		git -C "$neg" revert -q --no-edit "$imsicfix" > /dev/null
+		git -C "$neg" revert --no-edit "$imsicfix" > /dev/null
 		commit=$(git -C "$neg" rev-parse HEAD)
 	fi
 	"$top/scripts/kconfig.sh" "$neg" "$top/arch/riscv/configs/kvm_susp_host.config"
