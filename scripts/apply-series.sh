@@ -42,6 +42,5 @@ fi
 # The series has two parts, core and hardening, split in patches/series by
 # a "# hardening" line; the tree keeps the size of the core for
 # 'make patches' (change it with git config when the core grows or shrinks).
-core=$(sed -n '/^# hardening/q;/^[^#]/p' "$patchdir/series" | sed '/^$/d' | wc -l)
-git -C "$tree" config branch.master.corepatches "$core"
+git -C "$tree" config branch.master.corepatches "$("$(dirname "$0")/series-core.sh" "$patchdir")"
 echo "apply-series: applied ${#patches[@]} patches on base"

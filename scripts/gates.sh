@@ -33,7 +33,7 @@ fail=0
 gate_fail() { echo "gates: FAIL: $*"; fail=1; }
 
 mapfile -t patches < <(grep -v '^#' "$patchdir/series" | sed '/^$/d')
-core=$(sed -n '/^# hardening/q;/^[^#]/p' "$patchdir/series" | sed '/^$/d' | wc -l)
+core=$("$top/scripts/series-core.sh" "$patchdir")
 if ! grep -qx '# hardening' "$patchdir/series" || [ "$core" -eq 0 ]; then
 	gate_fail "patches/series has no '# hardening' line after the core"
 	core=${#patches[@]}
