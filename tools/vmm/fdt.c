@@ -263,7 +263,8 @@ void describe_cpu(struct vcpu *vcpu, struct cpu_desc *d)
 	}
 }
 
-/* phandles: the cpu intcs are 1..MAX_VCPUS */
+/* phandles: hart i's intc, then the AIA's two controllers */
+#define PHANDLE_CPU_INTC(i)	((i) + 1)
 #define PHANDLE_IMSICS		(MAX_VCPUS + 1)
 #define PHANDLE_APLIC		(MAX_VCPUS + 2)
 #define IRQ_S_EXT		9
@@ -284,7 +285,7 @@ static void fdt_aia(struct fdt *f)
 	fdt_prop_u32(f, "riscv,num-ids", aia.nr_ids);
 	/* each hart's S-mode external interrupt, in hart index order */
 	for (int i = 0; i < opt.smp; i++) {
-		irqs[2 * i] = __builtin_bswap32(i + 1);
+		irqs[2 * i] = __builtin_bswap32(PHANDLE_CPU_INTC(i));
 		irqs[2 * i + 1] = __builtin_bswap32(IRQ_S_EXT);
 	}
 	fdt_prop(f, "interrupts-extended", irqs, opt.smp * 2 * sizeof(irqs[0]));
@@ -353,7 +354,7 @@ size_t build_fdt(void *out, size_t max, const struct cpu_desc *cpu,
 		fdt_prop_u32(&f, "#interrupt-cells", 1);
 		fdt_prop(&f, "interrupt-controller", NULL, 0);
 		fdt_prop_str(&f, "compatible", "riscv,cpu-intc");
-		fdt_prop_u32(&f, "phandle", i + 1);
+		fdt_prop_u32(&f, "phandle", PHANDLE_CPU_INTC(i));
 		fdt_end_node(&f);
 
 		fdt_end_node(&f);
