@@ -21,6 +21,7 @@ struct options opt = {
 	.mem_mib	= 256,
 	.wake_after_ms	= 1000,
 	.expect_suspends = -1,
+	.log_every	= 1,
 	.aia_mode	= -1,
 };
 
@@ -187,6 +188,10 @@ static void __attribute__((noreturn)) usage(const char *fmt, ...)
 "  --wake-after MS         wake a suspended guest after MS ms (default 1000);\n"
 "                          0 waits for SIGUSR1 only (SIGUSR1 also wakes early)\n"
 "  --expect-suspends N     exit 3 if the guest did not suspend exactly N times\n"
+"  --log-every N           log the suspend, wake and resume lines of the first\n"
+"                          suspend and of every Nth (default 1: all; 0: none);\n"
+"                          the summary is always printed\n"
+"  --quiet                 same as --log-every 0\n"
 "  --deny-suspend ERR      answer every suspend with SBI error ERR: -4 (DENIED)\n"
 "                          and -1 (FAILURE) refuse it on a kernel with the\n"
 "                          series' hardening\n"
@@ -225,6 +230,8 @@ static void parse_options(int argc, char **argv)
 		{ "wake-after",		required_argument, NULL, 'w' },
 		{ "expect-suspends",	required_argument, NULL, 'e' },
 		{ "deny-suspend",	required_argument, NULL, 'd' },
+		{ "log-every",		required_argument, NULL, 'L' },
+		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "no-susp",		no_argument,	   NULL, 'n' },
 		{ "no-aia",		no_argument,	   NULL, 'A' },
 		{ "aia-mode",		required_argument, NULL, 'M' },
@@ -243,6 +250,8 @@ static void parse_options(int argc, char **argv)
 		case 'w': opt.wake_after_ms = parse_num("--wake-after", optarg, 0, 3600000); break;
 		case 'e': opt.expect_suspends = parse_num("--expect-suspends", optarg, 0, 1000000); break;
 		case 'd': opt.deny_suspend = parse_num("--deny-suspend", optarg, -1000, -1); break;
+		case 'L': opt.log_every = parse_num("--log-every", optarg, 0, 1000000); break;
+		case 'q': opt.log_every = 0; break;
 		case 'n': opt.no_susp = true; break;
 		case 'A': opt.no_aia = true; break;
 		case 'M':

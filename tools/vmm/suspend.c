@@ -13,7 +13,8 @@
 #include "vmm.h"
 
 static unsigned long nr_suspends, nr_denied;
-static double t_first_suspend;
+static unsigned long nr_timer_wakes, nr_sigusr1_wakes;
+static double t_first_suspend, t_last_suspend;
 static double *round_trips;
 
 /*
@@ -71,7 +72,9 @@ void handle_susp(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	double t_suspend, t_resume;
+	unsigned long n;
 	const char *why;
+	bool log;
 
 	if (run->riscv_sbi.function_id != SBI_EXT_SUSP_SYSTEM_SUSPEND) {
 		run->riscv_sbi.ret[0] = SBI_ERR_NOT_SUPPORTED;
@@ -81,10 +84,15 @@ void handle_susp(struct vcpu *vcpu)
 	t_suspend = now();
 	if (!t_first_suspend)
 		t_first_suspend = t_suspend;
-	vmm_log("suspend: vcpu%d sleep_type=0x%lx resume_addr=0x%lx opaque=0x%lx",
-		vcpu->id, (unsigned long)run->riscv_sbi.args[0],
-		(unsigned long)run->riscv_sbi.args[1],
-		(unsigned long)run->riscv_sbi.args[2]);
+	t_last_suspend = t_suspend;
+	/* the first and every Nth suspend exit (handled or denied) */
+	n = nr_suspends + nr_denied + 1;
+	log = opt.log_every && (n == 1 || n % opt.log_every == 0);
+	if (log)
+		vmm_log("suspend: #%lu vcpu%d sleep_type=0x%lx resume_addr=0x%lx opaque=0x%lx",
+			n, vcpu->id, (unsigned long)run->riscv_sbi.args[0],
+			(unsigned long)run->riscv_sbi.args[1],
+			(unsigned long)run->riscv_sbi.args[2]);
 
 	if (opt.deny_suspend) {
 		/*
@@ -94,15 +102,20 @@ void handle_susp(struct vcpu *vcpu)
 		run->riscv_sbi.ret[0] = opt.deny_suspend;
 		run->riscv_sbi.ret[1] = 0;
 		nr_denied++;
-		vmm_log("suspend: denied with SBI error %ld", opt.deny_suspend);
+		if (log)
+			vmm_log("suspend: denied with SBI error %ld", opt.deny_suspend);
 		return;
 	}
 
 	if (!wait_for_wake(&why))
 		return;
-	if (opt.wake_after_ms > 0 && !strcmp(why, "timer"))
-		vmm_log("wake: timer after %ld ms", opt.wake_after_ms);
+	if (!strcmp(why, "timer"))
+		nr_timer_wakes++;
 	else
+		nr_sigusr1_wakes++;
+	if (log && opt.wake_after_ms > 0 && !strcmp(why, "timer"))
+		vmm_log("wake: timer after %ld ms", opt.wake_after_ms);
+	else if (log)
 		vmm_log("wake: %s", why);
 
 	/*
@@ -119,8 +132,9 @@ void handle_susp(struct vcpu *vcpu)
 	if (!round_trips)
 		die(EXIT_FAIL, "out of memory");
 	round_trips[nr_suspends++] = t_resume - t_suspend;
-	vmm_log("resume: vcpu%d (round trip %.3f s)", vcpu->id,
-		t_resume - t_suspend);
+	if (log)
+		vmm_log("resume: vcpu%d (round trip %.3f s)", vcpu->id,
+			t_resume - t_suspend);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -132,7 +146,8 @@ static int cmp_double(const void *a, const void *b)
 
 /*
  * Print what the suspends cost and check --expect-suspends; returns the
- * exit status of the VMM, @status unless the count is wrong.
+ * exit status of the VMM, @status unless the count is wrong. The last two
+ * lines are the host's view of the run, whatever the guest printed.
  */
 int suspend_summary(int status)
 {
@@ -144,11 +159,20 @@ int suspend_summary(int status)
 			  round_trips[nr_suspends / 2]) / 2;
 		vmm_log("summary: %lu suspend(s), %lu denied, median suspend->resume round trip %.3f s, first suspend %.3f s after vcpu0 entered the guest",
 			nr_suspends, nr_denied, median, t_first_suspend - t_first_run);
+		vmm_log("summary: round trip min %.3f s, max %.3f s; woken by timer %lu, by SIGUSR1 %lu; last suspend %.3f s after vcpu0 entered the guest",
+			round_trips[0], round_trips[nr_suspends - 1],
+			nr_timer_wakes, nr_sigusr1_wakes,
+			t_last_suspend - t_first_run);
 	} else {
 		vmm_log("summary: 0 suspends, %lu denied", nr_denied);
 	}
-	if (opt.expect_suspends >= 0 &&
-	    (unsigned long)opt.expect_suspends != nr_suspends) {
+	if (opt.expect_suspends < 0)
+		vmm_log("summary: %lu suspend(s) handled, no --expect-suspends",
+			nr_suspends);
+	else if ((unsigned long)opt.expect_suspends == nr_suspends)
+		vmm_log("summary: %lu suspend(s) handled, as --expect-suspends %ld expected",
+			nr_suspends, opt.expect_suspends);
+	else {
 		vmm_log("expected %ld suspend(s), handled %lu", opt.expect_suspends,
 			nr_suspends);
 		if (status == EXIT_PASS)

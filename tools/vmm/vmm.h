@@ -86,6 +86,7 @@ struct options {
 	long		wake_after_ms;
 	long		expect_suspends;	/* -1: don't check */
 	long		deny_suspend;		/* 0, or the SBI error to return */
+	long		log_every;		/* suspend lines: first + every Nth; 0 none */
 	bool		no_susp;
 	bool		no_aia;
 	int		aia_mode;		/* -1: KVM's default */
