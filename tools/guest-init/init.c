@@ -19,6 +19,21 @@
  *                       (vmm --deny-suspend) and check the guest survives
  *   hotplug_max_ms=MS   slowest CPU hotplug step or task move allowed
  *                       (default 300)
+ *   pattern_mib=N       size of the memory pattern (default 8, 0 for none);
+ *                       it is written before every suspend with values that
+ *                       depend on the cycle number and checked after it
+ *   report_every=N      print the per-cycle lines for cycle 1 only, then one
+ *                       summary line per N cycles and the last cycle (default
+ *                       1: every cycle in full); failures are always printed
+ *   unstopped_retries=N write "mem" again, up to N times in a row, when the
+ *                       suspend failed with EPERM (SBI DENIED) and the
+ *                       kernel logged "CPUn may not have stopped": Linux
+ *                       6.12 does not wait for a dying hart to reach HSM
+ *                       STOPPED, so KVM can see it still running and deny
+ *                       the suspend. Counted and reported (default 0: fail)
+ *   hotplug_max_ms=0    report the CPU hotplug and move times, fail on none
+ *   pattern_poison=N    flip one bit of the pattern after cycle N's resume,
+ *                       to see the check fail (checks the check)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,8 +50,8 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 
-#define PATTERN_BYTES	(8UL << 20)
 #define IPI_ROUNDS	5
+#define MAX_CPUS	64
 
 static uint64_t timebase;
 
@@ -58,11 +73,21 @@ static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
 		return;
 }
 
+/* the kernel log of the current cycle, printed with a failure */
+static char kmsg_text[16384];
+static size_t kmsg_len;
+
 static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
 {
 	char buf[400];
 	va_list ap;
 
+	for (char *p = kmsg_text, *nl; kmsg_len && *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		say("kmsg: %.*s", (int)(nl - p), p);
+	}
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -119,24 +144,36 @@ static double wall_seconds(void)
 	return timebase ? (double)t / timebase : 0;
 }
 
-static uint64_t pattern(size_t i)
+/*
+ * The pattern of one cycle: every word differs from its neighbours and from
+ * the same word in the previous cycle, so a page that kept (or got back) the
+ * contents of an earlier cycle, or of another page, is caught.
+ */
+static inline uint64_t pattern(size_t i, int cycle)
 {
-	return (i * 0x9e3779b97f4a7c15ULL) ^ 0x5a5a0f0fa5a5f0f0ULL;
+	return (i * 0x9e3779b97f4a7c15ULL) ^
+	       ((uint64_t)cycle * 0xd1b54a32d192ed03ULL) ^ 0x5a5a0f0fa5a5f0f0ULL;
 }
 
-static void fill_pattern(uint64_t *mem)
+static void fill_pattern(uint64_t *mem, size_t words, int cycle)
 {
-	for (size_t i = 0; i < PATTERN_BYTES / 8; i++)
-		mem[i] = pattern(i);
+	for (size_t i = 0; i < words; i++)
+		mem[i] = pattern(i, cycle);
 }
 
-static void check_pattern(const uint64_t *mem, int cycle)
+static void check_pattern(const uint64_t *mem, size_t words, int cycle,
+			  int cycles)
 {
-	for (size_t i = 0; i < PATTERN_BYTES / 8; i++)
-		if (mem[i] != pattern(i))
-			fail("cycle %d: memory corrupted at word %zu: 0x%llx != 0x%llx",
-			     cycle, i, (unsigned long long)mem[i],
-			     (unsigned long long)pattern(i));
+	size_t bad = 0, first = 0;
+
+	for (size_t i = 0; i < words; i++)
+		if (mem[i] != pattern(i, cycle) && !bad++)
+			first = i;
+	if (bad)
+		fail("cycle %d/%d: memory corrupted: %zu of %zu words differ, first at %p (word %zu): 0x%016llx, expected 0x%016llx",
+		     cycle, cycles, bad, words, (void *)&mem[first], first,
+		     (unsigned long long)mem[first],
+		     (unsigned long long)pattern(first, cycle));
 }
 
 /*
@@ -158,7 +195,10 @@ static void kmsg_open(void)
 	lseek(kmsg_fd, 0, SEEK_END);	/* only what comes from now on */
 }
 
-/* Read the kernel log written since the last call */
+/*
+ * Read the kernel log written since the last call; keep its text for
+ * fail() (the console is quiet in long runs, the log is not)
+ */
 static struct hotplug_times kmsg_hotplug_times(void)
 {
 	double t_disable = -1, t_off = -1, t_enable = -1, t_up = -1, t;
@@ -167,6 +207,8 @@ static struct hotplug_times kmsg_hotplug_times(void)
 	char rec[1024], *msg;
 	ssize_t n;
 
+	kmsg_len = 0;
+	kmsg_text[0] = '\0';
 	for (;;) {
 		n = read(kmsg_fd, rec, sizeof(rec) - 1);
 		if (n < 0 && errno == EPIPE)
@@ -179,6 +221,16 @@ static struct hotplug_times kmsg_hotplug_times(void)
 		if (!msg || sscanf(rec, "%*u,%*u,%llu", &usec) != 1)
 			continue;
 		msg++;
+		if (kmsg_len < sizeof(kmsg_text) - 1) {
+			int n = snprintf(kmsg_text + kmsg_len,
+					 sizeof(kmsg_text) - kmsg_len,
+					 "[%llu.%06llu] %.*s\n", usec / 1000000,
+					 usec % 1000000, (int)strcspn(msg, "\n"), msg);
+
+			kmsg_len += n;
+			if (kmsg_len >= sizeof(kmsg_text))
+				kmsg_len = sizeof(kmsg_text) - 1;
+		}
 		t = usec / 1000.0;
 		if (strstr(msg, "Disabling non-boot CPUs"))
 			t_disable = t;
@@ -196,21 +248,24 @@ static struct hotplug_times kmsg_hotplug_times(void)
 	return ht;
 }
 
-/* Sum of the IPI rows of /proc/interrupts for each CPU */
+/*
+ * Sum of the IPI rows of /proc/interrupts for each CPU, indexed by CPU
+ * number (the header names one column per online CPU, "CPU0 CPU2 ..." if
+ * one is offline). Returns the number of columns.
+ */
 static int ipi_counts(unsigned long long *count, int max_cpus)
 {
 	char line[1024], *p, *end;
-	int cpus = 0, i;
+	int col[MAX_CPUS], cols = 0, i;
 	FILE *f;
 
 	f = fopen("/proc/interrupts", "r");
 	if (!f)
 		fail("opening /proc/interrupts: %s", strerror(errno));
 	memset(count, 0, max_cpus * sizeof(*count));
-	/* the header names one column per online CPU */
 	if (fgets(line, sizeof(line), f))
-		for (p = line; (p = strstr(p, "CPU")); p += 3)
-			cpus++;
+		for (p = line; (p = strstr(p, "CPU")) && cols < MAX_CPUS; p += 3)
+			col[cols++] = atoi(p + 3);
 	while (fgets(line, sizeof(line), f)) {
 		p = line + strspn(line, " ");
 		if (strncmp(p, "IPI", 3))
@@ -219,32 +274,67 @@ static int ipi_counts(unsigned long long *count, int max_cpus)
 		if (!p)
 			continue;
 		p++;
-		for (i = 0; i < cpus && i < max_cpus; i++) {
-			count[i] += strtoull(p, &end, 10);
+		for (i = 0; i < cols; i++) {
+			unsigned long long v = strtoull(p, &end, 10);
+
 			if (end == p)
 				break;
+			if (col[i] >= 0 && col[i] < max_cpus)
+				count[col[i]] += v;
 			p = end;
 		}
 	}
 	fclose(f);
-	return cpus;
+	return cols;
+}
+
+/* "0-1,3" -> bit mask of CPUs */
+static uint64_t cpu_mask(const char *list)
+{
+	uint64_t mask = 0;
+	const char *p = list;
+	char *end;
+
+	while (*p) {
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p)
+			break;
+		p = end;
+		if (*p == '-') {
+			b = strtol(p + 1, &end, 10);
+			p = end;
+		}
+		for (long c = a; c <= b && c < MAX_CPUS; c++)
+			mask |= 1ULL << c;
+		if (*p == ',')
+			p++;
+	}
+	return mask;
 }
 
 /*
- * Move this task to every CPU and back to CPU 0: each move wakes the
- * target CPU's stopper thread with an IPI. Returns the slowest move in ms.
+ * Move this task to every CPU of @mask and back to the first: each move
+ * wakes the target CPU's stopper thread with an IPI. Returns the slowest
+ * move in ms.
  */
-static double ipi_round(int cpus)
+static double ipi_round(uint64_t mask)
 {
 	double slowest = 0, t0, t;
+	int order[MAX_CPUS], n = 0;
 	cpu_set_t set;
 
-	for (int i = 1; i <= cpus; i++) {
+	for (int c = 0; c < MAX_CPUS; c++)
+		if (mask & (1ULL << c))
+			order[n++] = c;
+	for (int i = 1; i <= n; i++) {
+		int cpu = order[i % n];
+
 		CPU_ZERO(&set);
-		CPU_SET(i % cpus, &set);
+		CPU_SET(cpu, &set);
 		t0 = wall_seconds();
 		if (sched_setaffinity(0, sizeof(set), &set))
-			fail("moving to CPU %d: %s", i % cpus, strerror(errno));
+			fail("moving to CPU %d: %s", cpu, strerror(errno));
 		t = (wall_seconds() - t0) * 1000;
 		if (t > slowest)
 			slowest = t;
@@ -266,18 +356,50 @@ static int suspend_to_ram(void)
 	return err;
 }
 
+/* What report_every=N sums up over the cycles since the last report */
+struct period {
+	int	first, n, longest_at, no_hotplug;
+	double	sum_s, longest_s, down_ms, up_ms, move_ms, fill_ms, check_ms;
+};
+
+static void period_add(struct period *p, int cycle, double t, double down_ms,
+		       double up_ms, double move_ms, double fill_ms,
+		       double check_ms)
+{
+	if (!p->n++)
+		p->first = cycle;
+	p->sum_s += t;
+	if (t > p->longest_s) {
+		p->longest_s = t;
+		p->longest_at = cycle;
+	}
+	if (down_ms < 0 || up_ms < 0)
+		p->no_hotplug++;
+#define MAX_OF(f, v) do { if ((v) > p->f) p->f = (v); } while (0)
+	MAX_OF(down_ms, down_ms);
+	MAX_OF(up_ms, up_ms);
+	MAX_OF(move_ms, move_ms);
+	MAX_OF(fill_ms, fill_ms);
+	MAX_OF(check_ms, check_ms);
+#undef MAX_OF
+}
+
 int main(void)
 {
-	char cmdline[1024], present[64], online[64], buf[16];
-	unsigned long long ipi_before[64], ipi_after[64];
-	double hotplug_max_ms = 300, ipi_ms;
+	char cmdline[1024], present[64], online[64], before[64], buf[16];
+	unsigned long long ipi_before[MAX_CPUS], ipi_after[MAX_CPUS];
+	double hotplug_max_ms = 300, ipi_ms, t_start, total = 0, longest = 0;
+	struct period period = { 0 };
 	struct hotplug_times ht;
 	bool expect_fail = false;
-	int cpus;
+	unsigned long pattern_mib = 8;
+	int cycles = 1, report_every = 1, longest_at = 0, poison_cycle = 0;
+	int unstopped_retries = 0;
+	unsigned long unstopped = 0;
 	unsigned char tb[4];
 	const char *arg;
-	uint64_t *mem;
-	int cycles = 1;
+	uint64_t *mem = NULL;
+	size_t words;
 
 	mkdir("/proc", 0755);
 	mkdir("/sys", 0755);
@@ -299,6 +421,19 @@ int main(void)
 	arg = cmdline_arg(cmdline, "hotplug_max_ms");
 	if (arg)
 		hotplug_max_ms = atoi(arg);
+	arg = cmdline_arg(cmdline, "pattern_mib");
+	if (arg)
+		pattern_mib = strtoul(arg, NULL, 10);
+	arg = cmdline_arg(cmdline, "unstopped_retries");
+	if (arg)
+		unstopped_retries = atoi(arg);
+	arg = cmdline_arg(cmdline, "pattern_poison");
+	if (arg)
+		poison_cycle = atoi(arg);
+	arg = cmdline_arg(cmdline, "report_every");
+	if (arg && atoi(arg) > 0)
+		report_every = atoi(arg);
+	words = (pattern_mib << 20) / sizeof(uint64_t);
 
 	/* big-endian u32 straight from the DT the VMM wrote */
 	{
@@ -315,9 +450,13 @@ int main(void)
 	read_or_fail("/sys/devices/system/cpu/present", present, sizeof(present));
 	read_or_fail("/sys/devices/system/cpu/online", online, sizeof(online));
 	read_or_fail("/proc/uptime", buf, sizeof(buf));
-	say("init started, uptime %.*s s, cpus online %s, %d cycle(s)%s",
-	    (int)strcspn(buf, " "), buf, online, cycles,
-	    expect_fail ? ", expecting suspend to be refused" : "");
+	say("init started, uptime %.*s s, cpus online %s, %d cycle(s), %lu MiB pattern%s%s",
+	    (int)strcspn(buf, " "), buf, online, cycles, pattern_mib,
+	    expect_fail ? ", expecting suspend to be refused" : "",
+	    report_every > 1 ? ", quiet" : "");
+	if (report_every > 1)
+		say("reporting cycle 1, then every %d cycles; failures always",
+		    report_every);
 
 	/*
 	 * Without SBI SUSP the kernel quietly maps "mem" to suspend-to-idle,
@@ -339,19 +478,45 @@ int main(void)
 	}
 
 	kmsg_open();
-	mem = malloc(PATTERN_BYTES);
-	if (!mem)
-		fail("cannot allocate %lu MiB", PATTERN_BYTES >> 20);
-	fill_pattern(mem);
+	if (words) {
+		mem = malloc(words * sizeof(uint64_t));
+		if (!mem)
+			fail("cannot allocate %lu MiB", pattern_mib);
+		fill_pattern(mem, words, 0);	/* fault the pages in */
+	}
 
+	t_start = wall_seconds();
 	for (int i = 1; i <= cycles; i++) {
-		double t0, t;
-		int err;
+		double t0, t, fill_ms, check_ms;
+		uint64_t mask;
+		int err, ncpus;
+		bool full = report_every == 1 || i == 1;
+
+		/* the CPUs that must come back: every one online now */
+		read_or_fail("/sys/devices/system/cpu/online", before, sizeof(before));
+		if (strcmp(before, present))
+			fail("cycle %d/%d: cpus online %s before the suspend, present %s",
+			     i, cycles, before, present);
+		mask = cpu_mask(before);
+		ncpus = __builtin_popcountll(mask);
+
+		t0 = wall_seconds();
+		fill_pattern(mem, words, i);
+		fill_ms = (wall_seconds() - t0) * 1000;
 
 		kmsg_hotplug_times();	/* skip what came before */
+		kmsg_len = 0;
 		t0 = wall_seconds();
-		err = suspend_to_ram();
-
+		for (int retry = 0;; retry++) {
+			err = suspend_to_ram();
+			ht = kmsg_hotplug_times();
+			if (expect_fail || err != EPERM || retry >= unstopped_retries ||
+			    !strstr(kmsg_text, "may not have stopped"))
+				break;
+			unstopped++;
+			say("cycle %d/%d: suspend denied, a CPU had not stopped yet (\"%s\"): retrying (%lu so far)",
+			    i, cycles, "may not have stopped", unstopped);
+		}
 		t = wall_seconds() - t0;
 		if (!expect_fail && err)
 			fail("cycle %d/%d: echo mem > /sys/power/state: %s",
@@ -360,52 +525,88 @@ int main(void)
 			fail("cycle %d/%d: suspend succeeded but should have been refused",
 			     i, cycles);
 
-		check_pattern(mem, i);
+		if (i == poison_cycle && words)
+			mem[words / 2 + 3] ^= 1ULL << 17;
+		t0 = wall_seconds();
+		check_pattern(mem, words, i, cycles);
+		check_ms = (wall_seconds() - t0) * 1000;
 		read_or_fail("/sys/devices/system/cpu/online", online, sizeof(online));
-		if (strcmp(online, present))
+		if (strcmp(online, before))
 			fail("cycle %d/%d: cpus online %s, expected %s", i, cycles,
-			     online, present);
-		if (expect_fail)
+			     online, before);
+		if (expect_fail && full)
 			say("cycle %d/%d: suspend refused (%s) as expected, memory intact, cpus online %s (%.3f s)",
 			    i, cycles, strerror(err), online, t);
-		else
+		else if (full)
 			say("cycle %d/%d: suspend ok, memory intact, cpus online %s (%.3f s)",
 			    i, cycles, online, t);
 
-		ht = kmsg_hotplug_times();
 		/*
 		 * A move to a CPU that is not idle may need no IPI: go round
 		 * again until each CPU took one. A CPU that cannot take IPIs
 		 * never does.
 		 */
-		cpus = ipi_counts(ipi_before, 64);
+		ipi_counts(ipi_before, MAX_CPUS);
 		ipi_ms = 0;
 		for (int round = 0, missing = 1; missing && round < IPI_ROUNDS; round++) {
-			double ms = ipi_round(cpus);
+			double ms = ipi_round(mask);
 
 			if (ms > ipi_ms)
 				ipi_ms = ms;
-			ipi_counts(ipi_after, 64);
+			ipi_counts(ipi_after, MAX_CPUS);
 			missing = 0;
-			for (int c = 0; c < cpus && c < 64; c++)
-				missing += cpus > 1 && ipi_after[c] <= ipi_before[c];
+			for (int c = 0; c < MAX_CPUS; c++)
+				missing += ncpus > 1 && (mask & (1ULL << c)) &&
+					   ipi_after[c] <= ipi_before[c];
 		}
-		say("cycle %d/%d: cpu hotplug down %.1f ms, up %.1f ms; slowest move %.1f ms",
-		    i, cycles, ht.down_ms, ht.up_ms, ipi_ms);
-		for (int c = 0; c < cpus && c < 64; c++) {
-			say("cycle %d/%d: cpu%d IPIs %llu -> %llu", i, cycles, c,
-			    ipi_before[c], ipi_after[c]);
-			if (cpus > 1 && ipi_after[c] <= ipi_before[c])
-				fail("cycle %d/%d: cpu%d took no IPI in %d rounds",
-				     i, cycles, c, IPI_ROUNDS);
+		if (full) {
+			say("cycle %d/%d: cpu hotplug down %.1f ms, up %.1f ms; slowest move %.1f ms",
+			    i, cycles, ht.down_ms, ht.up_ms, ipi_ms);
+			if (words)
+				say("cycle %d/%d: %lu MiB pattern written in %.1f ms, checked in %.1f ms",
+				    i, cycles, pattern_mib, fill_ms, check_ms);
 		}
-		if (ht.down_ms > hotplug_max_ms || ht.up_ms > hotplug_max_ms ||
-		    ipi_ms > hotplug_max_ms)
+		for (int c = 0; c < MAX_CPUS; c++) {
+			if (!(mask & (1ULL << c)))
+				continue;
+			if (full)
+				say("cycle %d/%d: cpu%d IPIs %llu -> %llu", i,
+				    cycles, c, ipi_before[c], ipi_after[c]);
+			if (ncpus > 1 && ipi_after[c] <= ipi_before[c])
+				fail("cycle %d/%d: cpu%d took no IPI in %d rounds (IPIs %llu -> %llu)",
+				     i, cycles, c, IPI_ROUNDS, ipi_before[c],
+				     ipi_after[c]);
+		}
+		if (hotplug_max_ms > 0 &&
+		    (ht.down_ms > hotplug_max_ms || ht.up_ms > hotplug_max_ms ||
+		     ipi_ms > hotplug_max_ms))
 			fail("cycle %d/%d: slower than %.0f ms (hotplug down %.1f, up %.1f, slowest move %.1f)",
 			     i, cycles, hotplug_max_ms, ht.down_ms, ht.up_ms, ipi_ms);
+
+		total += t;
+		if (t > longest) {
+			longest = t;
+			longest_at = i;
+		}
+		period_add(&period, i, t, ht.down_ms, ht.up_ms, ipi_ms,
+			   fill_ms, check_ms);
+		if (report_every > 1 && (i % report_every == 0 || i == cycles)) {
+			say("cycle %d/%d: cycles %d-%d ok: cpus %s back and took IPIs, %lu MiB pattern intact; echo mem mean %.3f s, longest %.3f s (cycle %d); max hotplug down %.1f ms, up %.1f ms%s, move %.1f ms; max pattern write %.1f ms, check %.1f ms",
+			    i, cycles, period.first, i, before, pattern_mib,
+			    period.sum_s / period.n, period.longest_s,
+			    period.longest_at, period.down_ms, period.up_ms,
+			    period.no_hotplug && ncpus > 1 ? " (not seen in some cycles)" : "",
+			    period.move_ms, period.fill_ms, period.check_ms);
+			memset(&period, 0, sizeof(period));
+		}
 	}
 
-	say("PASS %d cycles", cycles);
+	if (cycles > 0)
+		say("PASS %d cycles in %.1f s: echo mem mean %.3f s, longest %.3f s (cycle %d); %lu suspend(s) denied and retried because a CPU had not stopped yet",
+		    cycles, wall_seconds() - t_start, total / cycles, longest,
+		    longest_at, unstopped);
+	else
+		say("PASS 0 cycles");
 	sync();
 	reboot(RB_POWER_OFF);	/* SRST shutdown: the VMM exits 0 */
 	fail("reboot(RB_POWER_OFF) returned: %s", strerror(errno));
