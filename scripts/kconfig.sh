@@ -1,12 +1,27 @@
 #!/bin/bash
-# Build the test kernel's .config: allnoconfig plus our fragment, then check
-# that every option the fragment asks for survived the dependency solver.
+# Build the test kernel's .config: allnoconfig plus our fragments, later
+# fragments overriding earlier ones, then check that every option the
+# fragments ask for (set, or "is not set") survived the dependency solver.
 set -euo pipefail
 
-tree=${1:?usage: kconfig.sh TREE FRAGMENT}
-fragment=$(realpath "${2:?usage: kconfig.sh TREE FRAGMENT}")
+usage="usage: kconfig.sh TREE FRAGMENT [FRAGMENT...]"
+tree=${1:?$usage}
+shift
+[ $# -ge 1 ] || { echo "$usage" >&2; exit 2; }
 
-KCONFIG_ALLCONFIG="$fragment" "$(dirname "$0")/kmake.sh" "$tree" -s allnoconfig
+# One fragment for KCONFIG_ALLCONFIG: the last assignment of each symbol
+merged=$(mktemp)
+trap 'rm -f "$merged"' EXIT
+for fragment in "$@"; do
+	cat "$(realpath "$fragment")"
+	echo
+done | awk '
+/^CONFIG_[A-Za-z0-9_]+=/ { sym = $0; sub(/=.*/, "", sym) }
+/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { sym = $2 }
+sym != "" { if (!(sym in val)) order[n++] = sym; val[sym] = $0; sym = ""; next }
+END { for (i = 0; i < n; i++) print val[order[i]] }' > "$merged"
+
+KCONFIG_ALLCONFIG="$merged" "$(dirname "$0")/kmake.sh" "$tree" -s allnoconfig
 cd "$tree"
 
 missing=0
@@ -17,6 +32,13 @@ while IFS= read -r line; do
 			echo "kconfig: $line did not stick" >&2
 			missing=1
 		fi ;;
+	"# CONFIG_"*" is not set")
+		sym=${line#\# }
+		sym=${sym%% *}
+		if grep -q "^$sym=" .config; then
+			echo "kconfig: $line did not stick: $(grep "^$sym=" .config)" >&2
+			missing=1
+		fi ;;
 	esac
-done < "$fragment"
+done < "$merged"
 exit $missing
