@@ -14,7 +14,8 @@
 #               with AIA: the guest with the in-kernel AIA must fail its
 #               suspend test (its boot CPU takes no IPI after a resume)
 # The full series, which must pass everything, is the main run of
-# 'make check'. A variant passes when every case does what it expects.
+# 'make check'. A variant passes when every case does what it expects and
+# its log has no kernel splat (scripts/splat-check.sh).
 set -euo pipefail
 
 tree=$(realpath "${1:?usage: negative-controls.sh TREE SELFTESTS BUILD}")
@@ -118,6 +119,11 @@ for variant in base core core-race no-imsic-fix; do
 	fi
 	grep -ah 'suspend exits\|not stopped (mp_state\|guest: FAIL' "$log" |
 		sed 's/^#* */    /' | head -n 3 || true
+	# a kernel splat fails the variant whatever its cases did
+	if ! splats=$("$top/scripts/splat-check.sh" "$log"); then
+		echo "$splats"
+		verdict=FAIL
+	fi
 	echo "  => $verdict"
 	[ "$verdict" = FAIL ] && status=1
 done

@@ -4,6 +4,9 @@
 # it has some, else as one result; a program that failed without a failed
 # subtest counts one more failure. A log without the end marker of /init
 # (hang, panic, timeout) or with fewer results than planned is a failure.
+# Every kernel splat in the log (scripts/splat-check.sh: WARNING, BUG,
+# KASAN, UBSAN, lockdep, Oops, panic, kmemleak leaks; the L2 guest's too)
+# is counted as one failure; each distinct one is printed in the summary.
 set -euo pipefail
 
 log=${1:?usage: tap-summary.sh LOG [KNOWN_FAILURES CONFIG]}
@@ -13,7 +16,12 @@ log=${1:?usage: tap-summary.sh LOG [KNOWN_FAILURES CONFIG]}
 known=${2:-/dev/null}
 config=${3:-}
 
-tr -d '\r' < "$log" | awk -v config="$config" -v knownfile="$known" '
+splatfile=$(mktemp)
+trap 'rm -f "$splatfile"' EXIT
+"$(dirname "$0")/splat-check.sh" "$log" > "$splatfile" || true
+
+tr -d '\r' < "$log" | awk -v config="$config" -v knownfile="$known" \
+	-v splatfile="$splatfile" '
 BEGIN {
 	while ((getline kline < knownfile) > 0) {
 		if (kline ~ /^#/ || kline == "")
@@ -77,6 +85,16 @@ END {
 		failed += plan - results
 	}
 	if (plan == 0) { print "  no test ran"; failed++ }
+	while ((getline sline < splatfile) > 0) {
+		if (sline ~ /^splat-check: [0-9]+ splat/) {
+			split(sline, sp, " ")
+			printf "Kernel splats: %d, each counts as a failure\n", sp[2]
+			failed += sp[2]
+			continue
+		}
+		splat_text = splat_text sline "\n"
+	}
+	printf "%s", splat_text
 	if (known_failed)
 		printf "%d passed, %d failed, %d skipped, %d known failure(s)\n",
 			passed, failed, skipped, known_failed
