@@ -3,7 +3,8 @@
 #   make          build everything, boot the test host under QEMU and run the
 #                 suspend demo: the new selftest and a Linux guest suspending
 #                 and resuming under tools/vmm
-#   make check    quality gates on the series, then the whole test suite
+#   make check    quality gates on the series, then the whole test suite,
+#                 last on a debug kernel (lockdep, KASAN, UBSAN, kmemleak)
 #
 # Everything built lands in build/ (ignored by git); ccache keeps its cache
 # outside the clone, in ~/.cache/kvm-susp/ccache (scripts/kmake.sh).
@@ -14,6 +15,11 @@ BUILD := $(TOP)/build
 TREE := $(BUILD)/linux
 PATCHES := $(TOP)/patches
 FRAGMENT := $(TOP)/arch/riscv/configs/kvm_susp_host.config
+# The debug test host: a worktree of the tree, the host fragment and the
+# debug fragment on top (scripts/debug-kernel.sh)
+DEBUG_TREE := $(BUILD)/debug-linux
+DEBUG_FRAGMENT := $(TOP)/arch/riscv/configs/kvm_susp_debug.config
+DEBUG_IMAGE := $(DEBUG_TREE)/arch/riscv/boot/Image
 
 LOCK := flock /tmp/kvm-susp-build.lock
 
@@ -22,7 +28,7 @@ HDR := $(BUILD)/headers
 SELFTESTS := $(BUILD)/selftests
 
 .PHONY: all demo check gates deps tree reapply patches maintainers kernel selftests \
-	vmm run negative mutants clean
+	vmm run negative mutants clean debug-kernel debug
 
 all: demo
 
@@ -58,16 +64,21 @@ vmm: kernel selftests
 # Boot the test host with one test list: make run LIST=tools/tests/demo.list
 # HOST=aia boots a test host with AIA, where KVM offers guests its
 # in-kernel AIA (scripts/run-qemu.sh); HOST=plain (default) one without.
+# KERNEL=debug boots the debug kernel ('make debug-kernel') instead, its
+# log is build/qemu-debug[-LIST].log.
 LIST ?= tools/tests/demo.list
 HOST ?= plain
-RUN := $(notdir $(basename $(LIST)))$(if $(filter aia,$(HOST)),-aia)
+KERNEL ?= normal
+LISTNAME = $(notdir $(basename $(LIST)))
+RUN = $(if $(filter debug,$(KERNEL)),debug$(if $(filter-out debug,$(LISTNAME)),-$(LISTNAME)),$(LISTNAME))$(if $(filter aia,$(HOST)),-aia)
 run:
 	@scripts/initramfs.sh $(TREE) $(SELFTESTS) $(BUILD)/stage $(LIST) \
-		$(BUILD)/initramfs-$(notdir $(basename $(LIST))).cpio
-	@QEMU_AIA=$(if $(filter aia,$(HOST)),1,0) scripts/run-qemu.sh $(IMAGE) \
-		$(BUILD)/initramfs-$(notdir $(basename $(LIST))).cpio \
+		$(BUILD)/initramfs-$(LISTNAME).cpio
+	@QEMU_AIA=$(if $(filter aia,$(HOST)),1,0) scripts/run-qemu.sh \
+		$(if $(filter debug,$(KERNEL)),$(DEBUG_IMAGE),$(IMAGE)) \
+		$(BUILD)/initramfs-$(LISTNAME).cpio \
 		$(BUILD)/qemu-$(RUN).log
-	@echo "test host: $(HOST)"
+	@echo "test host: $(HOST)$(if $(filter debug,$(KERNEL)), (debug kernel))"
 	@scripts/tap-summary.sh $(BUILD)/qemu-$(RUN).log tools/tests/known-failures $(HOST)
 
 demo: kernel selftests vmm
@@ -80,12 +91,25 @@ negative: kernel selftests vmm
 gates: tree
 	@$(LOCK) scripts/gates.sh $(TREE) $(PATCHES) $(BUILD)
 
-# The whole suite on both test hosts; the summary of the run on the host
-# without AIA is the last thing printed
+# The debug kernel (lockdep, KASAN, UBSAN, kmemleak) in its own worktree
+debug-kernel: tree
+	@$(LOCK) scripts/debug-kernel.sh $(TREE) $(DEBUG_TREE) $(FRAGMENT) $(DEBUG_FRAGMENT)
+
+# tools/tests/debug.list on the debug kernel, on the test host without AIA;
+# any kernel splat fails it (scripts/splat-check.sh). The L2 guests of the
+# reference VMM keep the normal Image. Log: build/qemu-debug.log
+DEBUG_QEMU_TIMEOUT ?= 2400
+debug: debug-kernel selftests vmm
+	@QEMU_TIMEOUT=$(DEBUG_QEMU_TIMEOUT) $(MAKE) -s run \
+		LIST=tools/tests/debug.list KERNEL=debug
+
+# The whole suite on both test hosts, then the debug kernel's run, whose
+# summary is the last thing printed
 check: gates kernel selftests vmm
 	@$(MAKE) -s negative
 	@$(MAKE) -s run LIST=tools/tests/full.list HOST=aia
 	@$(MAKE) -s run LIST=tools/tests/full.list
+	@$(MAKE) -s debug
 
 clean:
 	rm -rf $(BUILD)
