@@ -44,7 +44,7 @@ imsicfix=$(commit_of "^irqchip/riscv-imsic: Restore the boot CPU")
 
 list=$build/neg.list
 {
-	grep -P '^sbi_system_suspend_test\t' "$top/tools/tests/full.list"
+	grep -P '^sbi_system_suspend_(test|fuzz)\t' "$top/tools/tests/full.list"
 	grep -P '^vmm-suspend-(1-cycle|denied)\t' "$top/tools/tests/full.list"
 } > "$list"
 aia_list=$build/neg-aia.list
