@@ -32,6 +32,8 @@ mutants=(
 "ecall-stepped-before-exit|arch/riscv/kvm/vcpu_sbi_system.c|s/(\tkvm_riscv_vcpu_sbi_request_reset\(vcpu, cp->a1, cp->a2\);)/\tcp->sepc += 4;\n\$1/|susp.pending_state"
 "immediate-exit-drops-resume|arch/riscv/kvm/vcpu.c|s/(\tif \(!vcpu->wants_to_run\) \{\n)/\$1\t\tkvm_clear_request(KVM_REQ_VCPU_RESET, vcpu);\n/|susp.immediate_exit"
 "refusal-drops-later-resets|arch/riscv/kvm/vcpu_sbi.c arch/riscv/kvm/vcpu.c|s/(reset_cntx->a1 = a1;\n)\t[^\n]*\n\tvcpu->arch.resume_refusable = false;\n/\$1/; s/\tspin_lock\(&vcpu->arch.reset_cntx_lock\);\n\tvcpu->arch.resume_refusable = false;\n\tspin_unlock\(&vcpu->arch.reset_cntx_lock\);\n\n//|susp.abandoned_denied_then_hart_start"
+"others-check-skips-vcpu0|arch/riscv/kvm/vcpu_sbi_system.c|s/tmp != vcpu && !kvm_riscv_vcpu_stopped\(tmp\)/tmp != vcpu \&\& tmp->vcpu_idx \&\& !kvm_riscv_vcpu_stopped(tmp)/|fuzz.calls"
+"pending-suspend-pins-vm|arch/riscv/kvm/vcpu_sbi_system.c|s/(\tkvm_riscv_vcpu_sbi_forward_suspend\(vcpu, run\);)/\tkvm_get_kvm(vcpu->kvm);\n\$1/|abandoned.pending_suspends"
 )
 # The series as it was before the refusal was reworked (this repository
 # at old_rev): any answer but SBI_SUCCESS refused the suspend, and dropped
@@ -44,7 +46,9 @@ if [ ! -d "$mut" ]; then
 	git -C "$tree" worktree add -q --detach "$mut" HEAD
 fi
 list=$build/mut.list
-grep -P '^sbi_system_suspend_test\t' "$top/tools/tests/full.list" > "$list"
+# The stress cases too, the abandoned VMs 200 at a time (not 1000) for time
+grep -P '^sbi_system_suspend_(test|fuzz|abandoned)\t' "$top/tools/tests/full.list" |
+	sed '/^sbi_system_suspend_abandoned\t/s/$/\t--vms\t200/' > "$list"
 
 run_kernel() {	# name cases
 	local name=$1 cases=$2 log=$build/mut-$1.log killed=yes line
