@@ -46,11 +46,10 @@ if [ ! -d "$mut" ]; then
 	git -C "$tree" worktree add -q --detach "$mut" HEAD
 fi
 list=$build/mut.list
-# The stress cases too, the abandoned VMs (from debug.list) 200 at a time,
-# not 1000, for time
+# The stress cases too, the abandoned VMs 200 at a time, not 1000, for time
 {
 	grep -P '^sbi_system_suspend_(test|fuzz)\t' "$top/tools/tests/full.list"
-	grep -P '^sbi_system_suspend_abandoned\t' "$top/tools/tests/debug.list" |
+	grep -P '^sbi_system_suspend_abandoned\t' "$top/tools/tests/abandoned.list" |
 		sed 's/$/\t--vms\t200/'
 } > "$list"
 
