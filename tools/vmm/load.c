@@ -105,6 +105,7 @@ uint64_t load_guest(struct vcpu *boot, uint64_t *dtb_gpa)
 	}
 
 	describe_cpu(boot, &cpu);
+	vm.timebase = cpu.timebase;
 	len = build_fdt(gpa_to_hva(*dtb_gpa, 0x10000), 0x10000, &cpu,
 			initrd_gpa, initrd_end);
 	vmm_log("guest: %d vcpu(s), %lu MiB, kernel at 0x%lx, initrd 0x%lx-0x%lx, dtb 0x%lx (%zu bytes)",

@@ -44,21 +44,36 @@ double now(void)
  * VMM messages and guest console share stdout so that the order in the log
  * is the order in which things happened; start our lines on a fresh line.
  */
-void vmm_log(const char *fmt, ...)
+static void vmm_vline(bool stamp, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	pthread_mutex_lock(&out_lock);
 	if (out_mid_line)
 		fputc('\n', stdout);
 	out_mid_line = false;
-	printf("vmm: [%12.6f] ", now());
-	va_start(ap, fmt);
+	if (stamp)
+		printf("vmm: [%12.6f] ", now());
 	vprintf(fmt, ap);
-	va_end(ap);
 	fputc('\n', stdout);
 	fflush(stdout);
 	pthread_mutex_unlock(&out_lock);
+}
+
+void vmm_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmm_vline(true, fmt, ap);
+	va_end(ap);
+}
+
+void vmm_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmm_vline(false, fmt, ap);
+	va_end(ap);
 }
 
 void console_out(const void *buf, size_t len)
@@ -66,6 +81,8 @@ void console_out(const void *buf, size_t len)
 	if (!len)
 		return;
 	pthread_mutex_lock(&out_lock);
+	if (opt.bench)
+		bench_console(buf, len);
 	fwrite(buf, 1, len, stdout);
 	fflush(stdout);
 	out_mid_line = ((const char *)buf)[len - 1] != '\n';
@@ -201,6 +218,9 @@ static void __attribute__((noreturn)) usage(const char *fmt, ...)
 "  --aia-mode MODE         emul (KVM emulates the IMSICs), hwaccel (the\n"
 "                          host's guest interrupt files) or auto (KVM's\n"
 "                          default where the host has guest files)\n"
+"  --bench                 print a bench-vmm: line at each resume: suspend\n"
+"                          and resume times, host CPU time while suspended\n"
+"                          (Documentation/vmm-guide.md)\n"
 "exit status: 0 guest shut down (and expectations met), 1 failure or guest\n"
 "reset, 2 usage, 3 suspend count mismatch, 4 skip: no /dev/kvm or the host\n"
 "KVM lacks SBI SUSP.\n", stderr);
@@ -235,6 +255,7 @@ static void parse_options(int argc, char **argv)
 		{ "no-susp",		no_argument,	   NULL, 'n' },
 		{ "no-aia",		no_argument,	   NULL, 'A' },
 		{ "aia-mode",		required_argument, NULL, 'M' },
+		{ "bench",		no_argument,	   NULL, 'B' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -254,6 +275,7 @@ static void parse_options(int argc, char **argv)
 		case 'q': opt.log_every = 0; break;
 		case 'n': opt.no_susp = true; break;
 		case 'A': opt.no_aia = true; break;
+		case 'B': opt.bench = true; break;
 		case 'M':
 			if (!strcmp(optarg, "emul"))
 				opt.aia_mode = KVM_DEV_RISCV_AIA_MODE_EMUL;

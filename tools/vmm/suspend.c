@@ -82,6 +82,8 @@ void handle_susp(struct vcpu *vcpu)
 	}
 
 	t_suspend = now();
+	if (opt.bench)
+		bench_exit(vcpu, t_suspend);
 	if (!t_first_suspend)
 		t_first_suspend = t_suspend;
 	t_last_suspend = t_suspend;
@@ -135,6 +137,9 @@ void handle_susp(struct vcpu *vcpu)
 	if (log)
 		vmm_log("resume: vcpu%d (round trip %.3f s)", vcpu->id,
 			t_resume - t_suspend);
+	/* last: the vCPU thread goes straight back into KVM_RUN */
+	if (opt.bench)
+		bench_resume(vcpu, nr_suspends);
 }
 
 static int cmp_double(const void *a, const void *b)

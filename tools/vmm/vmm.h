@@ -16,6 +16,7 @@
  *   load.c     loading the kernel Image and initrd
  *   run.c      the vCPU threads and the SBI exits but SUSP
  *   suspend.c  SBI system suspend: waiting for a wake event, resuming
+ *   bench.c    --bench: suspend and resume latencies, host CPU time asleep
  *
  * See Documentation/vmm-guide.md for the contract between KVM and a VMM.
  */
@@ -89,6 +90,7 @@ struct options {
 	long		log_every;		/* suspend lines: first + every Nth; 0 none */
 	bool		no_susp;
 	bool		no_aia;
+	bool		bench;			/* bench-vmm: line per suspend */
 	int		aia_mode;		/* -1: KVM's default */
 };
 extern struct options opt;
@@ -99,6 +101,7 @@ struct vm_state {
 	void		*ram;
 	size_t		ram_size;
 	size_t		run_size;
+	uint64_t	timebase;	/* Hz of the time CSR, as in the DT */
 	struct vcpu	vcpus[MAX_VCPUS];
 };
 extern struct vm_state vm;
@@ -106,6 +109,8 @@ extern struct vm_state vm;
 /* main.c: messages, in the order things happened */
 double now(void);
 void vmm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* a line without vmm_log()'s prefix, for parsers */
+void vmm_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void console_out(const void *buf, size_t len);
 void die(int status, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
@@ -176,5 +181,10 @@ void *vcpu_thread(void *arg);
 /* suspend.c */
 void handle_susp(struct vcpu *vcpu);
 int suspend_summary(int status);
+
+/* bench.c */
+void bench_console(const char *buf, size_t len);
+void bench_exit(struct vcpu *vcpu, double t);
+void bench_resume(struct vcpu *vcpu, unsigned long cycle);
 
 #endif /* VMM_H */
