@@ -34,6 +34,12 @@
  *   hotplug_max_ms=0    report the CPU hotplug and move times, fail on none
  *   pattern_poison=N    flip one bit of the pattern after cycle N's resume,
  *                       to see the check fail (checks the check)
+ *   bench=1             the guest's half of the suspend benchmark (vmm
+ *                       --bench): print "bench: suspend K" right before
+ *                       each write of "mem", and after it a line
+ *                       "bench-guest: cycle=K echo_ticks=.. exit_log_ticks=..
+ *                       done_ticks=.. marker_uncertainty_ticks=..", all in
+ *                       time CSR ticks (bench_report())
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -136,12 +142,17 @@ static const char *cmdline_arg(const char *cmdline, const char *key)
  * while suspended (the riscv clocksource is not SUSPEND_NONSTOP), but the
  * time CSR the hypervisor gives us keeps counting.
  */
-static double wall_seconds(void)
+static inline uint64_t rdtime(void)
 {
 	uint64_t t;
 
 	__asm__ volatile("rdtime %0" : "=r"(t));
-	return timebase ? (double)t / timebase : 0;
+	return t;
+}
+
+static double wall_seconds(void)
+{
+	return timebase ? (double)rdtime() / timebase : 0;
 }
 
 /*
@@ -179,11 +190,16 @@ static void check_pattern(const uint64_t *mem, size_t words, int cycle,
 /*
  * CPU hotplug around one suspend, from the kernel log: the time from
  * "Disabling non-boot CPUs" to the last "CPUn: off", and from "Enabling
- * non-boot CPUs" to the last "CPUn is up", in ms; -1 where not seen.
+ * non-boot CPUs" to the last "CPUn is up", in ms; -1 where not seen. For
+ * bench=1 also the printk time stamps of "PM: suspend exit" and of our
+ * marker (bench_report()), in us; -1 where not seen.
  */
 struct hotplug_times {
-	double	down_ms, up_ms;
+	double		down_ms, up_ms;
+	long long	exit_us, marker_us;
 };
+
+#define BENCH_MARKER	"bench: marker"
 
 static int kmsg_fd = -1;
 
@@ -202,7 +218,7 @@ static void kmsg_open(void)
 static struct hotplug_times kmsg_hotplug_times(void)
 {
 	double t_disable = -1, t_off = -1, t_enable = -1, t_up = -1, t;
-	struct hotplug_times ht = { -1, -1 };
+	struct hotplug_times ht = { -1, -1, -1, -1 };
 	unsigned long long usec;
 	char rec[1024], *msg;
 	ssize_t n;
@@ -240,6 +256,10 @@ static struct hotplug_times kmsg_hotplug_times(void)
 			t_off = t;
 		else if (!strncmp(msg, "CPU", 3) && strstr(msg, " is up"))
 			t_up = t;
+		else if (!strncmp(msg, "PM: suspend exit", 16))
+			ht.exit_us = usec;
+		else if (!strncmp(msg, BENCH_MARKER, strlen(BENCH_MARKER)))
+			ht.marker_us = usec;
 	}
 	if (t_disable >= 0 && t_off >= t_disable)
 		ht.down_ms = t_off - t_disable;
@@ -342,18 +362,91 @@ static double ipi_round(uint64_t mask)
 	return slowest;
 }
 
-/* returns 0, or the errno of the failed write */
-static int suspend_to_ram(void)
+/*
+ * Returns 0, or the errno of the failed write; the time CSR right before
+ * the write and right after it returned go to @before and @after.
+ */
+static int suspend_to_ram(uint64_t *before, uint64_t *after)
 {
 	int fd, err = 0;
 
 	fd = open("/sys/power/state", O_WRONLY);
 	if (fd < 0)
 		fail("opening /sys/power/state: %s", strerror(errno));
+	*before = rdtime();
 	if (write(fd, "mem", 3) != 3)
 		err = errno;
+	*after = rdtime();
 	close(fd);
 	return err;
+}
+
+/*
+ * bench=1: the times of one cycle in time CSR ticks, the clock the VMM
+ * reads as the guest's time (KVM's timer "time" register). The printk
+ * clock of the kernel log is sched_clock, the same counter but stopped
+ * from syscore suspend to syscore resume: its offset to rdtime grows by
+ * the time spent suspended. "PM: suspend exit" comes after the resume, so
+ * a marker written after the suspend, with rdtime read around it, gives
+ * the offset that holds for it; a marker before the suspend would not.
+ */
+struct bench_cycle {
+	uint64_t	echo, done;		/* around the write of "mem" */
+	uint64_t	marker_lo, marker_hi;	/* around the marker's write */
+};
+
+/* what the VMM times its side from: the console line before the write */
+static void bench_echo(int cycle)
+{
+	char buf[64];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "bench: suspend %d\n", cycle);
+	if (write(1, buf, n) < 0)
+		fail("bench: writing to the console: %s", strerror(errno));
+}
+
+static void bench_marker(int cycle, struct bench_cycle *b)
+{
+	char buf[64];
+	int fd, n;
+
+	/*
+	 * A new open every time: /dev/kmsg rate-limits writes per open file
+	 * (10 in 5 s) and drops the rest. Level 7 keeps it off the console.
+	 */
+	fd = open("/dev/kmsg", O_WRONLY);
+	if (fd < 0)
+		fail("bench: opening /dev/kmsg for writing: %s", strerror(errno));
+	n = snprintf(buf, sizeof(buf), "<7>" BENCH_MARKER " %d\n", cycle);
+	b->marker_lo = rdtime();
+	if (write(fd, buf, n) != n)
+		fail("bench: writing the marker to /dev/kmsg: %s", strerror(errno));
+	b->marker_hi = rdtime();
+	close(fd);
+}
+
+static void bench_report(int cycle, const struct bench_cycle *b,
+			 const struct hotplug_times *ht)
+{
+	uint64_t mid = b->marker_lo + (b->marker_hi - b->marker_lo) / 2;
+	long long exit_ticks;
+	char buf[256];
+	int n;
+
+	if (ht->exit_us < 0 || ht->marker_us < 0)
+		fail("cycle %d: bench: no \"%s\" in the kernel log", cycle,
+		     ht->exit_us < 0 ? "PM: suspend exit" : BENCH_MARKER);
+	/* the marker's rdtime window stands for its time stamp */
+	exit_ticks = mid - (ht->marker_us - ht->exit_us) * (long long)timebase /
+			   1000000;
+	n = snprintf(buf, sizeof(buf),
+		     "bench-guest: cycle=%d echo_ticks=%llu exit_log_ticks=%lld done_ticks=%llu marker_uncertainty_ticks=%llu\n",
+		     cycle, (unsigned long long)b->echo, exit_ticks,
+		     (unsigned long long)b->done,
+		     (unsigned long long)(b->marker_hi - b->marker_lo + 1) / 2);
+	if (write(1, buf, n) < 0)
+		fail("bench: writing to the console: %s", strerror(errno));
 }
 
 /* What report_every=N sums up over the cycles since the last report */
@@ -396,6 +489,8 @@ int main(void)
 	int cycles = 1, report_every = 1, longest_at = 0, poison_cycle = 0;
 	int unstopped_retries = 0;
 	unsigned long unstopped = 0;
+	struct bench_cycle bc = { 0 };
+	bool bench = false;
 	unsigned char tb[4];
 	const char *arg;
 	uint64_t *mem = NULL;
@@ -433,6 +528,9 @@ int main(void)
 	arg = cmdline_arg(cmdline, "report_every");
 	if (arg && atoi(arg) > 0)
 		report_every = atoi(arg);
+	arg = cmdline_arg(cmdline, "bench");
+	if (arg && atoi(arg) > 0)
+		bench = true;
 	words = (pattern_mib << 20) / sizeof(uint64_t);
 
 	/* big-endian u32 straight from the DT the VMM wrote */
@@ -508,7 +606,12 @@ int main(void)
 		kmsg_len = 0;
 		t0 = wall_seconds();
 		for (int retry = 0;; retry++) {
-			err = suspend_to_ram();
+			/* per attempt: a retry is timed from its own write */
+			if (bench)
+				bench_echo(i);
+			err = suspend_to_ram(&bc.echo, &bc.done);
+			if (bench)
+				bench_marker(i, &bc);
 			ht = kmsg_hotplug_times();
 			if (expect_fail || err != EPERM || retry >= unstopped_retries ||
 			    !strstr(kmsg_text, "may not have stopped"))
@@ -540,6 +643,8 @@ int main(void)
 		else if (full)
 			say("cycle %d/%d: suspend ok, memory intact, cpus online %s (%.3f s)",
 			    i, cycles, online, t);
+		if (bench && !expect_fail)
+			bench_report(i, &bc, &ht);
 
 		/*
 		 * A move to a CPU that is not idle may need no IPI: go round
