@@ -5,6 +5,9 @@
 #                 and resuming under tools/vmm
 #   make check    quality gates on the series, then the whole test suite,
 #                 last on a debug kernel (lockdep, KASAN, UBSAN, kmemleak)
+#   make bench    what a suspend costs: against its floor, by vCPU count,
+#                 for a Linux guest, and a profile of the resume path
+#                 (Documentation/performance.md)
 #
 # Everything built lands in build/ (ignored by git); ccache keeps its cache
 # outside the clone, in ~/.cache/kvm-susp/ccache (scripts/kmake.sh).
@@ -16,7 +19,7 @@ TREE := $(BUILD)/linux
 PATCHES := $(TOP)/patches
 FRAGMENT := $(TOP)/arch/riscv/configs/kvm_susp_host.config
 # The debug test host: a worktree of the tree, the host fragment and the
-# debug fragment on top (scripts/debug-kernel.sh)
+# debug fragment on top (scripts/worktree-kernel.sh)
 DEBUG_TREE := $(BUILD)/debug-linux
 DEBUG_FRAGMENT := $(TOP)/arch/riscv/configs/kvm_susp_debug.config
 DEBUG_IMAGE := $(DEBUG_TREE)/arch/riscv/boot/Image
@@ -28,7 +31,7 @@ HDR := $(BUILD)/headers
 SELFTESTS := $(BUILD)/selftests
 
 .PHONY: all demo check gates deps tree reapply patches maintainers kernel selftests \
-	vmm run negative mutants clean debug-kernel debug
+	vmm run negative mutants clean debug-kernel debug bench
 
 all: demo
 
@@ -93,7 +96,7 @@ gates: tree
 
 # The debug kernel (lockdep, KASAN, UBSAN, kmemleak) in its own worktree
 debug-kernel: tree
-	@$(LOCK) scripts/debug-kernel.sh $(TREE) $(DEBUG_TREE) $(FRAGMENT) $(DEBUG_FRAGMENT)
+	@$(LOCK) scripts/worktree-kernel.sh $(TREE) $(DEBUG_TREE) HEAD $(FRAGMENT) $(DEBUG_FRAGMENT)
 
 # tools/tests/debug.list on the debug kernel, on the test host without AIA;
 # any kernel splat fails it (scripts/splat-check.sh). The L2 guests of the
@@ -119,3 +122,10 @@ clean:
 # must catch (not part of check: about a minute per kernel)
 mutants: kernel selftests vmm
 	@$(LOCK) scripts/mutants.sh $(TREE) $(SELFTESTS) $(BUILD) $(MUTANTS)
+
+# What a suspend costs, on the core-only kernel, the full series and a
+# kernel with the function graph tracer (not part of check; each kernel is
+# a worktree of its own, build/bench-core and build/bench-trace). The
+# report lands in build/bench (Documentation/performance.md).
+bench: kernel selftests vmm
+	@scripts/bench.sh $(TREE) $(SELFTESTS) $(BUILD) $(PATCHES)

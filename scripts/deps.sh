@@ -7,6 +7,7 @@ pkgs=(
 	qemu-system-misc opensbi flex bison bc libelf-dev libssl-dev cpio
 	ccache xz-utils rsync perl libc6-dev python3-ply python3-git sparse device-tree-compiler git make gcc
 	python3-sphinx python3-sphinx-rtd-theme python3-docutils
+	gnuplot-nox
 )
 
 missing=()

@@ -1,0 +1,68 @@
+#!/bin/bash
+# make bench: what an SBI system suspend costs, on three test host kernels
+# booted in turn on the test host without AIA:
+#   core   the series up to its core's last patch (upstream's behaviour),
+#          a worktree of TREE (build/bench-core)
+#   full   the whole series: TREE's own Image
+#   trace  the whole series with the function graph tracer
+#          (build/bench-trace, arch/riscv/configs/kvm_susp_trace.config)
+# core and full run tools/tests/bench-kvm.list (tools/bench/sbi_susp_bench:
+# suspend against its floors, by vCPU count); full also runs
+# tools/tests/bench-linux.list (a Linux guest under the reference VMM);
+# trace runs tools/tests/bench-trace.list (a profile of the resume path).
+# scripts/bench-report.py turns the logs into a table (printed), CSV files
+# and a plot, in OUT (build/bench).
+set -euo pipefail
+
+usage="usage: bench.sh TREE SELFTESTS BUILD PATCHDIR"
+tree=$(realpath "${1:?$usage}")
+selftests=$(realpath "${2:?$usage}")
+build=$(realpath "${3:?$usage}")
+patches=$(realpath "${4:?$usage}")
+top=$(realpath "$(dirname "$0")/..")
+out=$build/bench
+lock="flock /tmp/kvm-susp-build.lock"
+host_fragment=$top/arch/riscv/configs/kvm_susp_host.config
+start=$(date +%s)
+mkdir -p "$out"
+
+step() {
+	printf 'bench: [%4d s] %s\n' $(( $(date +%s) - start )) "$*"
+}
+
+step "building tools/bench/sbi_susp_bench"
+make -s -C "$top/tools/bench" TREE="$tree" SELFTESTS="$selftests" \
+	HDR="$build/headers" OUT="$build/stage/bench"
+
+nr_core=$("$top/scripts/series-core.sh" "$patches")
+core_commit=$(git -C "$tree" rev-list --reverse base..HEAD | sed -n "${nr_core}p")
+[ -n "$core_commit" ] || { echo "bench: no core commit in $tree" >&2; exit 1; }
+step "core-only kernel"
+$lock "$top/scripts/worktree-kernel.sh" "$tree" "$build/bench-core" \
+	"$core_commit" "$host_fragment"
+step "kernel with the function graph tracer"
+$lock "$top/scripts/worktree-kernel.sh" "$tree" "$build/bench-trace" HEAD \
+	"$host_fragment" "$top/arch/riscv/configs/kvm_susp_trace.config"
+
+# boot KERNEL's Image with the concatenated LISTs, log in OUT/KERNEL.log
+boot() {
+	local kernel=$1 image=$2 list=$out/$1.list
+	shift 2
+	cat "$@" > "$list"
+	"$top/scripts/initramfs.sh" "$tree" "$selftests" "$build/stage" "$list" \
+		"$out/$kernel.cpio" > /dev/null
+	step "$kernel kernel: $(grep -cv '^#' "$list") runs"
+	"$top/scripts/run-qemu.sh" "$image" "$out/$kernel.cpio" "$out/$kernel.log" > /dev/null
+	"$top/scripts/tap-summary.sh" "$out/$kernel.log" | tail -n 1 | sed "s/^/bench: $kernel: /"
+}
+
+boot core "$build/bench-core/arch/riscv/boot/Image" "$top/tools/tests/bench-kvm.list"
+boot full "$tree/arch/riscv/boot/Image" "$top/tools/tests/bench-kvm.list" \
+	"$top/tools/tests/bench-linux.list"
+boot trace "$build/bench-trace/arch/riscv/boot/Image" "$top/tools/tests/bench-trace.list"
+
+step "report"
+"$top/scripts/bench-report.py" --out "$out" --core "$out/core.log" \
+	--full "$out/full.log" --trace "$out/trace.log" \
+	--machine "$(sed -n 's/^run-qemu: //p' "$out/full.log" | head -n 1)"
+step "done"

@@ -1,0 +1,34 @@
+#!/bin/bash
+# A test host kernel of its own: a worktree of TREE at COMMIT (a revision
+# of TREE: HEAD is the full series), configured with the given fragments
+# (scripts/kconfig.sh) and its Image built. TREE itself, its branches and
+# its .config stay untouched. Used for the debug kernel (host and debug
+# fragments) and by 'make bench' (the core-only kernel, and the kernel with
+# function tracing). Local changes in the worktree are kept, and named, so
+# that a throwaway defect can be built with 'make debug'
+# (Documentation/testing.md).
+set -euo pipefail
+
+usage="usage: worktree-kernel.sh TREE WORKTREE COMMIT FRAGMENT..."
+tree=$(realpath "${1:?$usage}")
+wt=$(realpath -m "${2:?$usage}")
+commit=$(git -C "$tree" rev-parse "${3:?$usage}")
+shift 3
+[ $# -ge 1 ] || { echo "$usage" >&2; exit 2; }
+top=$(realpath "$(dirname "$0")/..")
+name=$(basename "$wt")
+
+if [ ! -d "$wt" ]; then
+	git -C "$tree" worktree prune
+	git -C "$tree" worktree add -q --detach "$wt" "$commit"
+fi
+git -C "$wt" checkout -q --detach "$commit"
+if [ -n "$(git -C "$wt" status --porcelain --untracked-files=no)" ]; then
+	echo "$name: local changes in $wt (git -C $wt checkout -- . drops them):"
+	git -C "$wt" status --short --untracked-files=no | sed 's/^/    /'
+fi
+echo "$name: $(git -C "$wt" log -1 --format='%h %s'), $(printf '%s ' "${@##*/}")"
+"$top/scripts/kconfig.sh" "$wt" "$@"
+start=$(date +%s)
+"$top/scripts/kmake.sh" "$wt" -s Image
+echo "$name: $wt/arch/riscv/boot/Image ($(du -h "$wt/arch/riscv/boot/Image" | cut -f1)) in $(( $(date +%s) - start )) s"

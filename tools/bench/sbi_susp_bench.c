@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sbi_susp_bench - what an SBI system suspend costs a KVM RISC-V guest
+ *
+ * Built against the KVM selftest library of the kernel tree under test and
+ * run on the test host by 'make bench' (scripts/bench.sh). Each figure is
+ * measured next to its floor, in the same run and interleaved with it in
+ * rounds, so that their ratio holds even where absolute times (nested TCG)
+ * mean little:
+ *
+ *   suspend      a successful SYSTEM_SUSPEND that userspace answers at
+ *                once: one KVM_RUN takes the guest from its resume_addr,
+ *                where it calls again, to the next suspend exit
+ *   exit-floor   the same loop with an SBI call that KVM forwards to
+ *                userspace without looking at it: one exit, one KVM_RUN
+ *   denied       a SYSTEM_SUSPEND that KVM refuses with SBI_ERR_DENIED
+ *                because the last vCPU is not stopped; KVM answers it
+ *                without leaving the kernel, so the guest times the ecall
+ *   ecall-floor  the guest timing an SBI call KVM answers in the kernel
+ *                (BASE get_spec_version)
+ *
+ * suspend and denied are taken for each vCPU count asked for (default 1,
+ * 8, 64, 256 and KVM_CAP_MAX_VCPUS), with every vCPU but the caller
+ * stopped, save denied's last one. Each figure is printed as one line,
+ *
+ *   bench: figure=F vcpus=N samples=S median_ns=M p90_ns=P
+ *
+ * The suspend and exit-floor loops run with the MMU off, as a resume
+ * enters the guest that way: they are register-only code that the vCPU
+ * enters at its guest physical address.
+ *
+ * With -p FUNCTION, it profiles FUNCTION in the suspend loop of one vCPU
+ * instead, with the function graph tracer (profile_suspends()). That
+ * needs a host kernel with CONFIG_FUNCTION_GRAPH_TRACER.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <time.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include <linux/stringify.h>
+
+#include "arch_timer.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "sbi.h"
+#include "test_util.h"
+#include "ucall_common.h"
+
+/* Immediates for the loops below, which are assembler code */
+#define SUSP_EID		0x53555350
+#define FORWARD_EID		0x08ffffff
+#define FORWARD_FID_ANSWER	2	/* the floor's call */
+#define FORWARD_FID_FAILED	3	/* a SYSTEM_SUSPEND returned */
+
+static_assert(SUSP_EID == SBI_EXT_SUSP, "SUSP_EID");
+static_assert(FORWARD_EID == KVM_RISCV_SELFTESTS_SBI_EXT, "FORWARD_EID");
+static_assert(FORWARD_FID_ANSWER > KVM_RISCV_SELFTESTS_SBI_UNEXP &&
+	      FORWARD_FID_FAILED > KVM_RISCV_SELFTESTS_SBI_UNEXP,
+	      "fids of the library's own calls");
+
+#define MAX_SAMPLES		4096
+
+void suspend_loop(void);
+void exit_floor_loop(void);
+
+/*
+ * suspend_loop resumes at itself: auipc gives the address it runs at, the
+ * physical one. A call that returns fails, so it is reported to the host
+ * with its error instead of spinning in the kernel.
+ */
+asm(".pushsection .text\n"
+    ".balign 4\n"
+    ".global suspend_loop\n"
+    "suspend_loop:\n"
+    "	auipc	a1, 0\n"
+    "	li	a0, 0\n"
+    "	li	a6, 0\n"
+    "	li	a7, " __stringify(SUSP_EID) "\n"
+    "	ecall\n"
+    "	li	a6, " __stringify(FORWARD_FID_FAILED) "\n"
+    "	li	a7, " __stringify(FORWARD_EID) "\n"
+    "	ecall\n"
+    "	j	suspend_loop\n"
+    ".global exit_floor_loop\n"
+    "exit_floor_loop:\n"
+    "	li	a6, " __stringify(FORWARD_FID_ANSWER) "\n"
+    "	li	a7, " __stringify(FORWARD_EID) "\n"
+    "	ecall\n"
+    "	j	exit_floor_loop\n"
+    ".popsection\n");
+
+static uint64_t guest_ticks[MAX_SAMPLES];
+
+/* Time @nr_calls SBI calls, each in time CSR ticks, into guest_ticks[]. */
+static void guest_time_calls(unsigned long ext, unsigned long fid,
+			     unsigned long arg0, unsigned long arg1,
+			     long expected_error, unsigned long nr_calls)
+{
+	struct sbiret ret;
+	uint64_t start;
+	unsigned long i;
+
+	for (;;) {
+		for (i = 0; i < nr_calls; i++) {
+			start = timer_get_cycles();
+			ret = sbi_ecall(ext, fid, arg0, arg1, 0, 0, 0, 0);
+			guest_ticks[i] = timer_get_cycles() - start;
+			GUEST_ASSERT_EQ(ret.error, expected_error);
+		}
+		GUEST_SYNC(nr_calls);
+	}
+}
+
+struct series {
+	const char *figure;
+	unsigned int nr_vcpus;
+	unsigned int nr_samples;
+	uint64_t ns[MAX_SAMPLES];
+};
+
+static unsigned int nr_rounds = 10;
+static unsigned int per_round = 300;
+
+static int compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t median_of(uint64_t *ns, unsigned int nr)
+{
+	uint64_t sorted[MAX_SAMPLES];
+
+	memcpy(sorted, ns, nr * sizeof(*ns));
+	qsort(sorted, nr, sizeof(*sorted), compare_u64);
+	return sorted[nr / 2];
+}
+
+static void report(struct series *s)
+{
+	qsort(s->ns, s->nr_samples, sizeof(s->ns[0]), compare_u64);
+	printf("bench: figure=%s vcpus=%u samples=%u median_ns=%lu p90_ns=%lu\n",
+	       s->figure, s->nr_vcpus, s->nr_samples,
+	       s->ns[s->nr_samples / 2], s->ns[s->nr_samples * 9 / 10]);
+}
+
+/*
+ * The ratio of @s's median to @floor's, round by round: its spread says
+ * how much of a difference between two runs is noise. Call before
+ * report(), which sorts the samples out of their rounds.
+ */
+static void report_round_ratios(struct series *s, struct series *floor)
+{
+	double ratio, lo = 0, hi = 0;
+	unsigned int round;
+
+	for (round = 0; round < nr_rounds; round++) {
+		unsigned int first = round * per_round;
+
+		ratio = (double)median_of(s->ns + first, per_round) /
+			median_of(floor->ns + first, per_round);
+		if (!round || ratio < lo)
+			lo = ratio;
+		if (!round || ratio > hi)
+			hi = ratio;
+	}
+	printf("bench: ratio figure=%s floor=%s vcpus=%u rounds=%u min=%.3f max=%.3f\n",
+	       s->figure, floor->figure, s->nr_vcpus, nr_rounds, lo, hi);
+}
+
+static void __noreturn report_unexpected_exit(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct ucall uc;
+
+	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+
+	TEST_FAIL("unexpected exit %s (SBI ext %#lx fid %#lx a0 %#lx)",
+		  exit_reason_str(run->exit_reason),
+		  run->riscv_sbi.extension_id, run->riscv_sbi.function_id,
+		  run->riscv_sbi.args[0]);
+}
+
+/* One KVM_RUN that must end in an SBI exit for @ext, answered at once. */
+static uint64_t timed_run_to_sbi_exit(struct kvm_vcpu *vcpu, unsigned long ext,
+				      unsigned long fid)
+{
+	struct kvm_run *run = vcpu->run;
+	struct timespec start;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	vcpu_run(vcpu);
+	ns = timespec_to_ns(timespec_elapsed(start));
+
+	if (run->exit_reason != KVM_EXIT_RISCV_SBI ||
+	    run->riscv_sbi.extension_id != ext ||
+	    run->riscv_sbi.function_id != fid)
+		report_unexpected_exit(vcpu);
+	run->riscv_sbi.ret[0] = SBI_SUCCESS;
+	run->riscv_sbi.ret[1] = 0;
+
+	return ns;
+}
+
+/* Enter @loop at its guest physical address with the MMU off. */
+static void enter_with_mmu_off(struct kvm_vcpu *vcpu, void (*loop)(void))
+{
+	vcpu_set_reg(vcpu, RISCV_GENERAL_CSR_REG(satp), 0);
+	vcpu_set_reg(vcpu, RISCV_CORE_REG(regs.pc),
+		     addr_gva2gpa(vcpu->vm, (vm_vaddr_t)loop));
+}
+
+static void enable_susp(struct kvm_vcpu *vcpu)
+{
+	int r = __vcpu_set_reg(vcpu, RISCV_SBI_EXT_REG(KVM_RISCV_SBI_EXT_SUSP), 1);
+
+	if (r && errno == ENOENT)
+		ksft_exit_skip("host kernel lacks SBI SUSP\n");
+	TEST_ASSERT(!r, KVM_IOCTL_ERROR(KVM_SET_ONE_REG, r));
+}
+
+static void set_stopped(struct kvm_vcpu *vcpu)
+{
+	struct kvm_mp_state mps = { .mp_state = KVM_MP_STATE_STOPPED };
+
+	vcpu_mp_state_set(vcpu, &mps);
+}
+
+/*
+ * A VM of @nr_vcpus whose vCPU 0 calls and whose other vCPUs are stopped
+ * but for the last one when @last_runs: it is then runnable, never run,
+ * and the other vCPUs' scan reaches it last.
+ */
+static struct kvm_vm *create_caller_vm(unsigned int nr_vcpus, void *guest_code,
+				       bool last_runs, struct kvm_vcpu **caller)
+{
+	struct kvm_vcpu **vcpus = calloc(nr_vcpus, sizeof(*vcpus));
+	struct kvm_vm *vm;
+	unsigned int i;
+
+	TEST_ASSERT(vcpus, "calloc");
+	vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
+	for (i = 1; i < nr_vcpus; i++) {
+		if (!(last_runs && i == nr_vcpus - 1))
+			set_stopped(vcpus[i]);
+	}
+	*caller = vcpus[0];
+	free(vcpus);
+	enable_susp(*caller);
+
+	return vm;
+}
+
+/*
+ * suspend against exit-floor, interleaved round by round; both loops are
+ * run a round's worth first, so that neither is timed cold.
+ */
+static void bench_suspend(unsigned int nr_vcpus, struct kvm_vcpu *floor_vcpu)
+{
+	static struct series suspend, floor;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	unsigned int round, i;
+
+	suspend = (struct series){ .figure = "suspend", .nr_vcpus = nr_vcpus };
+	floor = (struct series){ .figure = "exit-floor", .nr_vcpus = 1 };
+
+	vm = create_caller_vm(nr_vcpus, NULL, false, &vcpu);
+	enter_with_mmu_off(vcpu, suspend_loop);
+
+	for (round = 0; round <= nr_rounds; round++) {
+		for (i = 0; i < per_round; i++) {
+			uint64_t ns = timed_run_to_sbi_exit(vcpu, SBI_EXT_SUSP,
+							    SBI_EXT_SUSP_SYSTEM_SUSPEND);
+
+			if (round)
+				suspend.ns[suspend.nr_samples++] = ns;
+		}
+		for (i = 0; i < per_round; i++) {
+			uint64_t ns = timed_run_to_sbi_exit(floor_vcpu, FORWARD_EID,
+							    FORWARD_FID_ANSWER);
+
+			if (round)
+				floor.ns[floor.nr_samples++] = ns;
+		}
+	}
+	kvm_vm_free(vm);
+
+	report_round_ratios(&suspend, &floor);
+	report(&floor);
+	report(&suspend);
+}
+
+/* Run @vcpu through one round of guest_time_calls(), into @s in ns. */
+static void collect_guest_round(struct kvm_vcpu *vcpu, struct series *s,
+				bool keep)
+{
+	struct ucall uc;
+	unsigned int i;
+
+	vcpu_run(vcpu);
+	if (get_ucall(vcpu, &uc) != UCALL_SYNC)
+		report_unexpected_exit(vcpu);
+	if (!keep)
+		return;
+
+	sync_global_from_guest(vcpu->vm, guest_ticks);
+	for (i = 0; i < per_round; i++)
+		s->ns[s->nr_samples++] = guest_ticks[i] * 1000000000ULL / timer_freq;
+}
+
+/* denied against ecall-floor, interleaved round by round */
+static void bench_denied(unsigned int nr_vcpus, struct kvm_vcpu *floor_vcpu)
+{
+	static struct series denied, floor;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	unsigned int round;
+
+	denied = (struct series){ .figure = "denied", .nr_vcpus = nr_vcpus };
+	floor = (struct series){ .figure = "ecall-floor", .nr_vcpus = 1 };
+
+	vm = create_caller_vm(nr_vcpus, guest_time_calls, true, &vcpu);
+	vcpu_args_set(vcpu, 6, SBI_EXT_SUSP, SBI_EXT_SUSP_SYSTEM_SUSPEND,
+		      SBI_SUSP_SLEEP_TYPE_SUSPEND_TO_RAM,
+		      addr_gva2gpa(vm, (vm_vaddr_t)suspend_loop),
+		      SBI_ERR_DENIED, per_round);
+
+	for (round = 0; round <= nr_rounds; round++) {
+		collect_guest_round(vcpu, &denied, round);
+		collect_guest_round(floor_vcpu, &floor, round);
+	}
+	kvm_vm_free(vm);
+
+	report_round_ratios(&denied, &floor);
+	report(&floor);
+	report(&denied);
+}
+
+#define TRACEFS		"/sys/kernel/tracing"
+#define MAX_CHILDREN	64
+
+static void tracefs_write(const char *file, const char *val)
+{
+	char path[128];
+	int fd;
+
+	size_t done = 0, len = strlen(val);
+	ssize_t n;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	TEST_ASSERT(fd >= 0, "open %s: %s", path, strerror(errno));
+	/* a filter file takes one function name per write() */
+	while (done < len) {
+		n = write(fd, val + done, len - done);
+		TEST_ASSERT(n > 0, "write '%s' to %s: %s", val + done, path,
+			    strerror(errno));
+		done += n;
+	}
+	close(fd);
+}
+
+/*
+ * One line of a function_graph trace that ends a call, e.g.
+ * " 1) + 15.700 us   |    kvm_riscv_vcpu_sbi_return();": its depth below
+ * the root (0 for the root), name and duration. Entry lines ("name() {"),
+ * which carry no duration, and the tracer's other lines give false.
+ */
+static bool parse_graph_line(const char *line, int *depth, char *name,
+			     size_t size, double *us)
+{
+	const char *p = strchr(line, ')'), *bar = strchr(line, '|');
+	const char *text, *end;
+	int indent;
+
+	if (!p || !bar || bar < p)
+		return false;
+	p += strspn(p + 1, " +!#*@$") + 1;
+	if (sscanf(p, "%lf us", us) != 1)
+		return false;
+	indent = strspn(bar + 1, " ");
+	text = bar + 1 + indent;
+	if (!strncmp(text, "} /* ", 5)) {
+		text += 5;
+		end = strstr(text, " */");
+	} else {
+		end = strstr(text, "();");
+	}
+	if (!end || end == text || (size_t)(end - text) >= size)
+		return false;
+	memcpy(name, text, end - text);
+	name[end - text] = '\0';
+	*depth = (indent - 2) / 2;
+	return true;
+}
+
+/*
+ * @nr_suspends round trips of @vcpu's suspend loop under the function
+ * graph tracer, from @root, @depth calls deep, tracing only @filter (all
+ * functions when empty). Calls @fn for each call the trace ends.
+ */
+static void traced_suspends(struct kvm_vcpu *vcpu, const char *root,
+			    const char *filter, int depth, unsigned int nr_suspends,
+			    void (*fn)(int depth, const char *name, double us,
+				       void *data), void *data)
+{
+	char line[512], name[128], depth_str[16];
+	int call_depth;
+	unsigned int i;
+	FILE *trace;
+	double us;
+
+	tracefs_write("tracing_on", "0");
+	tracefs_write("current_tracer", "nop");
+	tracefs_write("set_ftrace_filter", filter);
+	tracefs_write("set_graph_function", root);
+	snprintf(depth_str, sizeof(depth_str), "%d", depth);
+	tracefs_write("max_graph_depth", depth_str);
+	tracefs_write("options/funcgraph-tail", "1");
+	tracefs_write("current_tracer", "function_graph");
+	/*
+	 * Turning the tracer on patches the kernel's text, and QEMU
+	 * translates the patched code anew on its first runs: those are
+	 * left out of the trace.
+	 */
+	for (i = 0; i < 10; i++)
+		timed_run_to_sbi_exit(vcpu, SBI_EXT_SUSP, SBI_EXT_SUSP_SYSTEM_SUSPEND);
+	tracefs_write("trace", "");
+	tracefs_write("tracing_on", "1");
+	for (i = 0; i < nr_suspends; i++)
+		timed_run_to_sbi_exit(vcpu, SBI_EXT_SUSP, SBI_EXT_SUSP_SYSTEM_SUSPEND);
+	tracefs_write("tracing_on", "0");
+
+	trace = fopen(TRACEFS "/trace", "r");
+	TEST_ASSERT(trace, "open " TRACEFS "/trace: %s", strerror(errno));
+	while (fgets(line, sizeof(line), trace)) {
+		if (parse_graph_line(line, &call_depth, name, sizeof(name), &us))
+			fn(call_depth, name, us, data);
+	}
+	fclose(trace);
+	tracefs_write("current_tracer", "nop");
+}
+
+#define MAX_CALLS	4096
+
+/* The durations of the calls at one depth of a trace, in us */
+struct call_sum {
+	unsigned int calls;
+	double us[MAX_CALLS];
+};
+
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median_us(struct call_sum *sum)
+{
+	qsort(sum->us, sum->calls, sizeof(sum->us[0]), compare_double);
+	return sum->us[sum->calls / 2];
+}
+
+struct children {
+	unsigned int nr;
+	char name[MAX_CHILDREN][128];
+};
+
+static void add_child(int depth, const char *name, double us, void *data)
+{
+	struct children *c = data;
+	unsigned int i;
+
+	if (depth != 1)
+		return;
+	for (i = 0; i < c->nr; i++) {
+		if (!strcmp(c->name[i], name))
+			return;
+	}
+	TEST_ASSERT(c->nr < MAX_CHILDREN, "more than %u callees", MAX_CHILDREN);
+	snprintf(c->name[c->nr++], sizeof(c->name[0]), "%s", name);
+}
+
+static void add_call(struct call_sum *sum, double us)
+{
+	if (sum->calls < MAX_CALLS)
+		sum->us[sum->calls++] = us;
+}
+
+static void add_root_call(int depth, const char *name, double us, void *data)
+{
+	if (depth == 0)
+		add_call(data, us);
+}
+
+static void add_callee_call(int depth, const char *name, double us, void *data)
+{
+	if (depth == 1)
+		add_call(data, us);
+}
+
+/*
+ * Where @root's time goes in a suspend's round trip. Tracing a call costs
+ * far more than most calls under TCG, so a trace of everything would
+ * mostly show the tracer: one pass with every function traced only finds
+ * @root's callees, then each is timed in a pass that traces nothing but
+ * @root and it. An interrupt that lands in a traced call lengthens it, so
+ * a call counts with its median. Prints
+ *
+ *   bench: profile root=R function=F calls=N median_us=M
+ *
+ * with function=R for the root itself, and N the calls in @nr_suspends.
+ */
+static void profile_suspends(const char *root, unsigned int nr_suspends)
+{
+	static struct call_sum sum;
+	struct children children = { 0 };
+	char filter[256];
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	unsigned int i;
+
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
+		ksft_exit_skip("no tracefs: %s\n", strerror(errno));
+	if (access(TRACEFS "/set_graph_function", W_OK))
+		ksft_exit_skip("kernel without the function graph tracer\n");
+
+	vm = create_caller_vm(1, NULL, false, &vcpu);
+	enter_with_mmu_off(vcpu, suspend_loop);
+
+	traced_suspends(vcpu, root, "", 2, 10, add_child, &children);
+
+	sum.calls = 0;
+	traced_suspends(vcpu, root, root, 1, nr_suspends, add_root_call, &sum);
+	TEST_ASSERT(sum.calls, "no call of %s traced", root);
+	printf("bench: profile root=%s function=%s calls=%u median_us=%.1f\n",
+	       root, root, sum.calls, median_us(&sum));
+
+	for (i = 0; i < children.nr; i++) {
+		sum.calls = 0;
+		snprintf(filter, sizeof(filter), "%s %s", root, children.name[i]);
+		traced_suspends(vcpu, root, filter, 2, nr_suspends,
+				add_callee_call, &sum);
+		printf("bench: profile root=%s function=%s calls=%u median_us=%.1f\n",
+		       root, children.name[i], sum.calls,
+		       sum.calls ? median_us(&sum) : 0);
+	}
+	kvm_vm_free(vm);
+}
+
+/* Each vCPU is a file descriptor: room for the most vCPUs, and the floors */
+static void allow_fds(unsigned int nr_fds)
+{
+	struct rlimit rl;
+
+	TEST_ASSERT(!getrlimit(RLIMIT_NOFILE, &rl), "getrlimit");
+	if (rl.rlim_cur >= nr_fds)
+		return;
+	rl.rlim_cur = nr_fds;
+	if (rl.rlim_max < nr_fds)
+		rl.rlim_max = nr_fds;
+	TEST_ASSERT(!setrlimit(RLIMIT_NOFILE, &rl), "setrlimit to %u", nr_fds);
+}
+
+static void usage(const char *name)
+{
+	printf("usage: %s [-r ROUNDS] [-n SAMPLES_PER_ROUND] [-v VCPUS,...]\n"
+	       "       %s -p FUNCTION [-n SUSPENDS]\n"
+	       "  -r  rounds of each figure against its floor (%u)\n"
+	       "  -n  samples of each figure per round (%u), or suspends profiled\n"
+	       "  -v  vCPU counts, 'max' for KVM_CAP_MAX_VCPUS (1,8,64,256,max)\n"
+	       "  -p  profile FUNCTION and its callees in suspends' round trips\n",
+	       name, name, nr_rounds, per_round);
+	exit(KSFT_FAIL);
+}
+
+int main(int argc, char *argv[])
+{
+	unsigned int max_vcpus = kvm_check_cap(KVM_CAP_MAX_VCPUS);
+	struct kvm_vcpu *exit_floor, *ecall_floor;
+	struct kvm_vm *exit_floor_vm, *ecall_floor_vm;
+	char *counts = strdup("1,8,64,256,max");
+	const char *profile_root = NULL;
+	char *count, *rest;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "r:n:v:p:h")) != -1) {
+		switch (opt) {
+		case 'p':
+			profile_root = optarg;
+			break;
+		case 'r':
+			nr_rounds = atoi_positive("rounds", optarg);
+			break;
+		case 'n':
+			per_round = atoi_positive("samples per round", optarg);
+			break;
+		case 'v':
+			free(counts);
+			counts = strdup(optarg);
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	TEST_ASSERT(nr_rounds * per_round <= MAX_SAMPLES,
+		    "at most %u samples of a figure", MAX_SAMPLES);
+	allow_fds(max_vcpus + 64);
+
+	if (profile_root) {
+		profile_suspends(profile_root, per_round);
+		return 0;
+	}
+
+	exit_floor_vm = vm_create_with_one_vcpu(&exit_floor, NULL);
+	enter_with_mmu_off(exit_floor, exit_floor_loop);
+
+	ecall_floor_vm = vm_create_with_one_vcpu(&ecall_floor, guest_time_calls);
+	vcpu_args_set(ecall_floor, 6, SBI_EXT_BASE,
+		      SBI_EXT_BASE_GET_SPEC_VERSION, 0, 0, SBI_SUCCESS,
+		      per_round);
+	vcpu_get_reg(ecall_floor, RISCV_TIMER_REG(frequency), &timer_freq);
+
+	printf("bench: %u rounds of %u samples per figure, KVM_CAP_MAX_VCPUS %u, timebase %lu Hz\n",
+	       nr_rounds, per_round, max_vcpus, timer_freq);
+
+	for (count = strtok_r(counts, ",", &rest); count;
+	     count = strtok_r(NULL, ",", &rest)) {
+		unsigned int nr_vcpus = strcmp(count, "max") ?
+					atoi_positive("vCPUs", count) : max_vcpus;
+		struct timespec start;
+
+		TEST_ASSERT(nr_vcpus <= max_vcpus, "%u vCPUs: at most %u",
+			    nr_vcpus, max_vcpus);
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		bench_suspend(nr_vcpus, exit_floor);
+		/* with one vCPU there is no other to be running */
+		if (nr_vcpus > 1)
+			bench_denied(nr_vcpus, ecall_floor);
+		printf("bench: %u vCPUs took %.1f s\n", nr_vcpus,
+		       timespec_to_ns(timespec_elapsed(start)) / 1e9);
+	}
+
+	kvm_vm_free(ecall_floor_vm);
+	kvm_vm_free(exit_floor_vm);
+	free(counts);
+
+	return 0;
+}
