@@ -5,7 +5,8 @@ Prints the table, and writes into OUT:
   bench.csv    one row per figure: kernel, figure, vcpus, samples, median
                and p90 in microseconds
   profile.csv  the function graph profile: root, callee, calls, median
-               per call, net of the tracer's cost, net per suspend
+               per call, the root's median in the same pass, the callee's
+               share of the root
   bench.png    suspend and denied against vCPUs (log-log), with floors;
                the Linux guest's suspend and resume by vCPU count
 """
@@ -22,11 +23,11 @@ import sys
 FIGURE = re.compile(r'bench: figure=(\S+) vcpus=(\d+) samples=(\d+) '
                     r'median_ns=(\d+) p90_ns=(\d+)')
 RATIO = re.compile(r'bench: ratio figure=(\S+) floor=(\S+) vcpus=(\d+) '
-                   r'rounds=\d+ min=([\d.]+) max=([\d.]+)')
+                   r'rounds=\d+ median=([\d.]+) p10=([\d.]+) p90=([\d.]+)')
 SECTION = re.compile(r'^# selftests: kvm: (\S+)')
 KEYVALUES = re.compile(r'(\w+)=(-?\d+)')
 PROFILE = re.compile(r'bench: profile root=(\S+) function=(\S+) calls=(\d+) '
-                     r'median_us=([\d.]+)')
+                     r'median_us=([\d.]+) root_median_us=([\d.]+)')
 
 
 def lines(path):
@@ -40,17 +41,26 @@ def quantiles(values):
     return s[len(s) // 2], s[len(s) * 9 // 10]
 
 
-def parse_kvm(path, kernel, rows, ratios):
+MAIN_RUN = 'sbi_susp_bench'   # tools/tests/bench-kvm.list; the other is run 2
+
+
+def parse_kvm(path, kernel, boot, rows, ratios):
+    """Figures of boot 1's main run into rows; every run's ratios."""
+    name = None
     for line in lines(path):
-        m = FIGURE.search(line)
+        m = SECTION.search(line)
         if m:
+            name = m.group(1)
+        m = FIGURE.search(line)
+        if m and name == MAIN_RUN and boot == 1:
             figure, vcpus, samples, med, p90 = m.groups()
             rows.append((kernel, figure, int(vcpus), int(samples),
                          int(med) / 1000, int(p90) / 1000))
         m = RATIO.search(line)
         if m:
-            figure, floor, vcpus, lo, hi = m.groups()
-            ratios[(kernel, figure, int(vcpus))] = (float(lo), float(hi))
+            figure, floor, vcpus, med, p10, p90 = m.groups()
+            ratios[(kernel, boot, name, figure, int(vcpus))] = (
+                float(med), float(p10), float(p90))
 
 
 def parse_linux(path, rows):
@@ -85,6 +95,9 @@ def parse_linux(path, rows):
             fig['asleep'].append(v['asleep_us'])
             fig['cpu-asleep'].append(v['cpu_asleep_us'])
             fig['marker-uncertainty'].append(us(g['marker_uncertainty_ticks']))
+            if g['cpus_down_us'] >= 0 and g['cpus_up_us'] >= 0:
+                fig['cpus-down'].append(g['cpus_down_us'])
+                fig['cpus-up'].append(g['cpus_up_us'])
         result.append((name, vcpus, len(cycles), fig))
         for figure, values in fig.items():
             med, p90 = quantiles(values)
@@ -98,8 +111,8 @@ def parse_profile(path):
     for line in lines(path):
         m = PROFILE.search(line)
         if m:
-            root, func, calls, med = m.groups()
-            profiles.setdefault(root, []).append((func, int(calls), float(med)))
+            root, func, calls, med, root_med = m.groups()
+            profiles.setdefault(root, []).append((func, int(calls), float(med), float(root_med)))
     return profiles
 
 
@@ -118,16 +131,18 @@ def machine():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
-    ap.add_argument('--core', required=True)
-    ap.add_argument('--full', required=True)
+    ap.add_argument('--core', required=True, nargs='+', help='its boots\' logs')
+    ap.add_argument('--full', required=True, nargs='+',
+                    help='its boots\' logs; the first has the Linux guest runs')
     ap.add_argument('--trace', required=True)
     ap.add_argument('--machine', default='')
     args = ap.parse_args()
 
     rows, ratios = [], {}
-    parse_kvm(args.core, 'core', rows, ratios)
-    parse_kvm(args.full, 'full', rows, ratios)
-    linux = parse_linux(args.full, rows)
+    for kernel, logs in (('core', args.core), ('full', args.full)):
+        for boot, log in enumerate(logs, 1):
+            parse_kvm(log, kernel, boot, rows, ratios)
+    linux = parse_linux(args.full[0], rows)
     profiles = parse_profile(args.trace)
     fig = {(k, f, v): (n, med, p90) for k, f, v, n, med, p90 in rows}
 
@@ -144,53 +159,80 @@ def main():
     p('Times are under nested TCG (the KVM host itself runs in QEMU) and mean')
     p('little on their own; compare the ratios, each taken in one run.')
     p('')
-    p('Round trip against its floor, 1 vCPU: one KVM_RUN each, us, median / p90')
-    p(f'  {"kernel":8} {"exit-floor":>15} {"suspend":>15} {"ratio":>7}  ratio by round')
-    ratio = {}
+    def ratio(kernel, figure, vcpus, run=MAIN_RUN, boot=1):
+        if (kernel, boot, run, figure, vcpus) not in ratios:
+            sys.exit(f'bench-report: no ratio of {figure} with {vcpus} vCPUs, '
+                     f'{run}, boot {boot} of the {kernel} kernel')
+        return ratios[(kernel, boot, run, figure, vcpus)]
+
+    p('Round trip against its floor, 1 vCPU: one KVM_RUN each. us, median / p90;')
+    p('ratio: median over the rounds of suspend / exit-floor [p10-p90]; each kernel')
+    p('booted twice, and run twice in each boot')
+    p(f'  {"kernel":6} {"boot":>4} {"run":>3} {"exit-floor":>15} {"suspend":>15}  ratio')
+    rt = collections.defaultdict(list)
     for kernel in ('core', 'full'):
-        _, fmed, fp90 = get(kernel, 'exit-floor', 1)
-        n, smed, sp90 = get(kernel, 'suspend', 1)
-        ratio[kernel] = smed / fmed
-        lo, hi = ratios.get((kernel, 'suspend', 1), (0, 0))
-        p(f'  {kernel:8} {fmed:7.1f} / {fp90:5.1f} {smed:7.1f} / {sp90:5.1f} '
-          f'{ratio[kernel]:7.3f}  {lo:.3f}-{hi:.3f} ({n} samples)')
-    p(f'  the hardening\'s cost: full ratio / core ratio - 1 = '
-      f'{(ratio["full"] / ratio["core"] - 1) * 100:+.1f} %')
+        for (k, boot, run, figure, vcpus) in sorted(ratios, key=lambda key: (key[1], key[2] != MAIN_RUN)):
+            if k != kernel or figure != 'suspend' or vcpus != 1:
+                continue
+            med, p10, p90 = ratio(kernel, 'suspend', 1, run, boot)
+            rt[kernel].append(med)
+            times = ' ' * 31
+            if run == MAIN_RUN and boot == 1:
+                _, fmed, fp90 = get(kernel, 'exit-floor', 1)
+                _, smed, sp90 = get(kernel, 'suspend', 1)
+                times = f'{fmed:7.1f} / {fp90:5.1f} {smed:7.1f} / {sp90:5.1f}'
+            p(f'  {kernel:6} {boot:4} {1 if run == MAIN_RUN else 2:3} {times}  '
+              f'{med:.3f} [{p10:.3f}-{p90:.3f}]')
+    core, full = statistics.median(rt['core']), statistics.median(rt['full'])
+    spread = {k: (max(v) - min(v)) / statistics.median(v) * 100 for k, v in rt.items()}
+    p(f'  median ratio: core {core:.3f}, full {full:.3f}; the hardening\'s cost, full / core - 1: '
+      f'{(full / core - 1) * 100:+.1f} %')
+    p(f'  noise: one kernel\'s ratios span {spread["core"]:.1f} % (core) and '
+      f'{spread["full"]:.1f} % (full) of their median')
     p('')
-    counts = sorted({v for k, f, v in fig if k == 'full' and f == 'suspend'})
-    p('Scaling, full series, all other vCPUs stopped (denied: but the last): us, median / p90')
-    p(f'  {"vCPUs":>5} {"suspend":>15} {"/exit-floor":>11} {"denied":>15} {"/ecall-floor":>12}')
+    counts = sorted({v for k, b, r, f, v in ratios
+                     if k == 'full' and b == 1 and r == MAIN_RUN and f == 'suspend'})
+    p('Scaling, full series, every other vCPU stopped (for denied, but the last one)')
+    p('us, median / p90; x: ratio to the floor taken alongside, median over the rounds')
+    p(f'  {"vCPUs":>5} {"suspend":>15} {"x exit-floor":>12} {"denied":>15} {"x ecall-floor":>13}')
     for v in counts:
         _, smed, sp90 = get('full', 'suspend', v)
-        _, fmed, _ = get('full', 'exit-floor', v)
-        line = f'  {v:5} {smed:7.1f} / {sp90:5.1f} {smed / fmed:11.2f}'
-        if ('full', 'denied', v) in fig:
+        line = f'  {v:5} {smed:7.1f} / {sp90:5.1f} {ratio("full", "suspend", v)[0]:12.2f}'
+        if ('full', 1, MAIN_RUN, 'denied', v) in ratios:
             _, dmed, dp90 = get('full', 'denied', v)
-            _, emed, _ = get('full', 'ecall-floor', v)
-            line += f' {dmed:7.1f} / {dp90:5.1f} {dmed / emed:12.2f}'
+            line += f' {dmed:7.1f} / {dp90:5.1f} {ratio("full", "denied", v)[0]:13.2f}'
         p(line)
-    lo_v, hi_v = counts[0], counts[-1]
-    s_lo, s_hi = get('full', 'suspend', lo_v)[1], get('full', 'suspend', hi_v)[1]
-    p(f'  suspend at {hi_v} vCPUs / at {lo_v}: {s_hi / s_lo:.2f}x, '
-      f'{(s_hi - s_lo) * 1000 / (hi_v - lo_v):.0f} ns per added vCPU')
-    d_counts = [v for v in counts if ('full', 'denied', v) in fig]
-    if len(d_counts) > 1:
-        d_lo, d_hi = get('full', 'denied', d_counts[0])[1], get('full', 'denied', d_counts[-1])[1]
-        p(f'  denied at {d_counts[-1]} vCPUs / at {d_counts[0]}: {d_hi / d_lo:.2f}x, '
-          f'{(d_hi - d_lo) * 1000 / (d_counts[-1] - d_counts[0]):.0f} ns per added vCPU')
+    for figure, floor in (('suspend', 'exit-floor'), ('denied', 'ecall-floor')):
+        vs = [v for v in counts if ('full', 1, MAIN_RUN, figure, v) in ratios]
+        if len(vs) < 2:
+            continue
+        r = {v: ratio('full', figure, v)[0] for v in vs}
+        floor_us = get('full', floor, vs[0])[1]
+        slopes = [(r[b] - r[a]) / (b - a) * floor_us * 1000 for a, b in zip(vs, vs[1:])]
+        p(f'  {figure} at {vs[-1]} vCPUs / at {vs[0]}: {r[vs[-1]] / r[vs[0]]:.2f}x; each added vCPU, '
+          f'in ns of this run\'s {floor} ({floor_us:.1f} us): ' +
+          ', '.join(f'{a}-{b}: {sl:.0f}' for (a, b), sl in zip(zip(vs, vs[1:]), slopes)))
     p('')
     p('A Linux guest under tools/vmm, ms, median / p90 over the cycles')
-    p(f'  {"vCPUs":>5} {"cycles":>6} {"echo->exit VMM":>15} {"echo->exit":>15} '
-      f'{"KVM_RUN->PM exit":>17} {"KVM_RUN->write ret":>19}')
+    p('  echo->exit: from the write of "mem" to the SUSP exit, VMM clock (from the')
+    p('  guest\'s console line before the write) and guest ticks; CPUs down: of')
+    p('  that, offlining the other CPUs. KVM_RUN->: from the resuming KVM_RUN to')
+    p('  "PM: suspend exit" and to the write\'s return; CPUs up: onlining them')
+    heads = ('echo->exit VMM', 'echo->exit', 'CPUs down', 'KVM_RUN->PM exit',
+             'CPUs up', 'KVM_RUN->write')
+    p(f'  {"vCPUs":>5} {"cycles":>6} ' + ' '.join(f'{h:>15}' for h in heads))
     for name, vcpus, ncycles, f in linux:
         if statistics.median(f['asleep']) > 1e6:
             continue
         cells = []
-        for key in ('echo-to-exit-vmm-clock', 'echo-to-exit', 'run-to-pm-exit',
-                    'run-to-write-return'):
-            med, p90 = quantiles(f[key])
-            cells.append(f'{med / 1000:6.1f} / {p90 / 1000:6.1f}')
-        p(f'  {vcpus:5} {ncycles:6} {cells[0]:>15} {cells[1]:>15} {cells[2]:>17} {cells[3]:>19}')
+        for key in ('echo-to-exit-vmm-clock', 'echo-to-exit', 'cpus-down', 'run-to-pm-exit',
+                    'cpus-up', 'run-to-write-return'):
+            if f.get(key):
+                med, p90 = quantiles(f[key])
+                cells.append(f'{med / 1000:6.1f} / {p90 / 1000:6.1f}')
+            else:
+                cells.append('-')
+        p(f'  {vcpus:5} {ncycles:6} ' + ' '.join(f'{c:>15}' for c in cells))
     for name, vcpus, ncycles, f in linux:
         if statistics.median(f['asleep']) <= 1e6:
             continue
@@ -200,23 +242,21 @@ def main():
     p('')
     prof_rows = []
     for root, entries in profiles.items():
-        _, suspends, root_med = entries[0]
-        callees = entries[1:]
-        # tracing a call costs about what the fastest callee takes
-        floor = min(med for func, calls, med in callees if calls)
-        p(f'Profile of {root}, {suspends} suspends (function graph; us, median per call)')
-        p(f'  traced alone: {root_med:.1f} per call. Each callee was traced with it alone;')
-        p(f'  "net" takes off the tracer\'s own cost, about the fastest callee ({floor:.1f})')
-        p(f'  {"callee":36} {"calls":>6} {"median":>7} {"net":>6} {"net per suspend":>16}')
-        rows_net = []
-        for func, calls, med in callees:
-            per_suspend = calls / suspends
-            net = max(med - floor, 0.0)
-            rows_net.append((net * per_suspend, func, calls, med, net))
-            prof_rows.append((root, func, calls, med, net, net * per_suspend))
-        for total, func, calls, med, net in sorted(rows_net, reverse=True):
+        _, suspends, root_alone, _ = entries[0]
+        p(f'Profile of {root} over {suspends} suspends, function graph tracer')
+        p(f'  {root} traced alone: {root_alone:.1f} us per call (median). Each callee was')
+        p(f'  traced in a pass of its own with {root} only: its share is its median')
+        p(f'  times its calls per suspend, over {root}\'s median in that pass. Each')
+        p(f'  traced call carries the tracer\'s own cost, about the fastest callee\'s.')
+        p(f'  {"callee":36} {"calls":>6} {"median us":>9} {"share":>7} {"~us":>6}')
+        shares = []
+        for func, calls, med, root_med in entries[1:]:
+            share = med * calls / suspends / root_med if root_med else 0.0
+            shares.append((share, func, calls, med))
+            prof_rows.append((root, func, calls, med, root_med, share * 100))
+        for share, func, calls, med in sorted(shares, reverse=True):
             if calls:
-                p(f'  {func:36} {calls:6} {med:7.1f} {net:6.1f} {total:16.1f}')
+                p(f'  {func:36} {calls:6} {med:9.1f} {share * 100:6.1f}% {share * root_alone:6.1f}')
         p('')
 
     text = '\n'.join(out)
@@ -228,20 +268,20 @@ def main():
         for r in rows:
             f.write('%s,%s,%d,%d,%.1f,%.1f\n' % r)
     with open(os.path.join(args.out, 'profile.csv'), 'w') as f:
-        f.write('root,function,calls,median_us,net_us,net_us_per_suspend\n')
+        f.write('root,function,calls,median_us,root_median_us,share_percent\n')
         for r in prof_rows:
             f.write('%s,%s,%d,%.1f,%.1f,%.1f\n' % r)
-    plot(args.out, fig, counts, linux)
+    plot(args.out, {v: (ratios[('full', 1, MAIN_RUN, 'suspend', v)][0],
+                        ratios.get(('full', 1, MAIN_RUN, 'denied', v), (float('nan'),))[0])
+                    for v in counts}, linux)
 
 
-def plot(out, fig, counts, linux):
+def plot(out, scaling, linux):
     dat = os.path.join(out, 'scaling.dat')
     with open(dat, 'w') as f:
-        f.write('# vcpus suspend exit-floor denied ecall-floor (median us)\n')
-        for v in counts:
-            d = fig.get(('full', 'denied', v), (0, float('nan')))[1]
-            e = fig.get(('full', 'ecall-floor', v), (0, float('nan')))[1]
-            f.write(f'{v} {fig[("full", "suspend", v)][1]} {fig[("full", "exit-floor", v)][1]} {d} {e}\n')
+        f.write('# vcpus suspend/exit-floor denied/ecall-floor (median ratios)\n')
+        for v, (susp, denied) in sorted(scaling.items()):
+            f.write(f'{v} {susp} {denied}\n')
     ldat = os.path.join(out, 'linux.dat')
     with open(ldat, 'w') as f:
         f.write('# vcpus echo-to-exit run-to-pm-exit (median ms)\n')
@@ -253,16 +293,14 @@ def plot(out, fig, counts, linux):
 set terminal pngcairo size 1200,500 font ",10"
 set output "{os.path.join(out, 'bench.png')}"
 set multiplot layout 1,2
-set title "SBI system suspend under KVM, full series (median)"
+set title "SBI system suspend under KVM, full series: cost against its floor"
 set logscale xy
-set xlabel "vCPUs"
-set ylabel "us (nested TCG)"
+set xlabel "vCPUs (all others stopped)"
+set ylabel "times the floor (median over 100 rounds)"
 set key top left
 set grid
-plot "{dat}" using 1:2 with linespoints title "suspend round trip", \\
-     "{dat}" using 1:3 with lines dashtype 2 title "exit floor", \\
-     "{dat}" using 1:4 with linespoints title "denied call", \\
-     "{dat}" using 1:5 with lines dashtype 2 title "in-kernel SBI call"
+plot "{dat}" using 1:2 with linespoints title "suspend round trip / forwarded SBI call", \\
+     "{dat}" using 1:3 with linespoints title "DENIED call / in-kernel SBI call"
 unset logscale
 set logscale x 2
 set title "Linux guest under tools/vmm (median)"

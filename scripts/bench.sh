@@ -7,8 +7,9 @@
 #   trace  the whole series with the function graph tracer
 #          (build/bench-trace, arch/riscv/configs/kvm_susp_trace.config)
 # core and full run tools/tests/bench-kvm.list (tools/bench/sbi_susp_bench:
-# suspend against its floors, by vCPU count); full also runs
-# tools/tests/bench-linux.list (a Linux guest under the reference VMM);
+# suspend against its floors, by vCPU count), each in two boots; full's
+# first boot also runs tools/tests/bench-linux.list (a Linux guest under
+# the reference VMM);
 # trace runs tools/tests/bench-trace.list (a profile of the resume path).
 # scripts/bench-report.py turns the logs into a table (printed), CSV files
 # and a plot, in OUT (build/bench).
@@ -52,17 +53,25 @@ boot() {
 	"$top/scripts/initramfs.sh" "$tree" "$selftests" "$build/stage" "$list" \
 		"$out/$kernel.cpio" > /dev/null
 	step "$kernel kernel: $(grep -cv '^#' "$list") runs"
-	"$top/scripts/run-qemu.sh" "$image" "$out/$kernel.cpio" "$out/$kernel.log" > /dev/null
+	"$top/scripts/run-qemu.sh" "$image" "$out/$kernel.cpio" "$out/$kernel.log" |
+		sed -n 's/^run-qemu: \(qemu-system\)/\1/p' > "$out/$kernel.qemu"
 	"$top/scripts/tap-summary.sh" "$out/$kernel.log" | tail -n 1 | sed "s/^/bench: $kernel: /"
 }
 
-boot core "$build/bench-core/arch/riscv/boot/Image" "$top/tools/tests/bench-kvm.list"
-boot full "$tree/arch/riscv/boot/Image" "$top/tools/tests/bench-kvm.list" \
+# Each kernel boots twice, in turn, so that the report can tell how far
+# one kernel's ratios move from boot to boot; the Linux guest runs once.
+core_image=$build/bench-core/arch/riscv/boot/Image
+full_image=$tree/arch/riscv/boot/Image
+boot core "$core_image" "$top/tools/tests/bench-kvm.list"
+boot full "$full_image" "$top/tools/tests/bench-kvm.list" \
 	"$top/tools/tests/bench-linux.list"
+boot core-2 "$core_image" "$top/tools/tests/bench-kvm.list"
+boot full-2 "$full_image" "$top/tools/tests/bench-kvm.list"
 boot trace "$build/bench-trace/arch/riscv/boot/Image" "$top/tools/tests/bench-trace.list"
 
 step "report"
-"$top/scripts/bench-report.py" --out "$out" --core "$out/core.log" \
-	--full "$out/full.log" --trace "$out/trace.log" \
-	--machine "$(sed -n 's/^run-qemu: //p' "$out/full.log" | head -n 1)"
+"$top/scripts/bench-report.py" --out "$out" \
+	--core "$out/core.log" "$out/core-2.log" \
+	--full "$out/full.log" "$out/full-2.log" --trace "$out/trace.log" \
+	--machine "$(sed 's| -kernel .*||' "$out/full.qemu")"
 step "done"

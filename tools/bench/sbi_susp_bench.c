@@ -22,8 +22,14 @@
  * suspend and denied are taken for each vCPU count asked for (default 1,
  * 8, 64, 256 and KVM_CAP_MAX_VCPUS), with every vCPU but the caller
  * stopped, save denied's last one. Each figure is printed as one line,
+ * and its floor, taken alongside, with the same vcpus=N, though the
+ * floor's VM has one vCPU:
  *
  *   bench: figure=F vcpus=N samples=S median_ns=M p90_ns=P
+ *
+ * then the ratio to its floor, over the rounds (report_round_ratios()):
+ *
+ *   bench: ratio figure=F floor=G vcpus=N rounds=R median=X p10=Y p90=Z
  *
  * The suspend and exit-floor loops run with the MMU off, as a resume
  * enters the guest that way: they are register-only code that the vCPU
@@ -121,8 +127,8 @@ struct series {
 	uint64_t ns[MAX_SAMPLES];
 };
 
-static unsigned int nr_rounds = 10;
-static unsigned int per_round = 300;
+static unsigned int nr_rounds = 100;
+static unsigned int per_round = 20;
 
 static int compare_u64(const void *a, const void *b)
 {
@@ -149,27 +155,28 @@ static void report(struct series *s)
 }
 
 /*
- * The ratio of @s's median to @floor's, round by round: its spread says
- * how much of a difference between two runs is noise. Call before
- * report(), which sorts the samples out of their rounds.
+ * The ratio of @s's median to @floor's, round by round, and its median
+ * over the rounds: rounds are short, so that a change of pace of the
+ * emulator (which comes and goes over seconds) weighs on both sides of a
+ * ratio alike. Call before report(), which sorts the samples out of their
+ * rounds.
  */
 static void report_round_ratios(struct series *s, struct series *floor)
 {
-	double ratio, lo = 0, hi = 0;
+	uint64_t ratio[MAX_SAMPLES];	/* in thousandths */
 	unsigned int round;
 
 	for (round = 0; round < nr_rounds; round++) {
 		unsigned int first = round * per_round;
 
-		ratio = (double)median_of(s->ns + first, per_round) /
-			median_of(floor->ns + first, per_round);
-		if (!round || ratio < lo)
-			lo = ratio;
-		if (!round || ratio > hi)
-			hi = ratio;
+		ratio[round] = median_of(s->ns + first, per_round) * 1000 /
+			       median_of(floor->ns + first, per_round);
 	}
-	printf("bench: ratio figure=%s floor=%s vcpus=%u rounds=%u min=%.3f max=%.3f\n",
-	       s->figure, floor->figure, s->nr_vcpus, nr_rounds, lo, hi);
+	qsort(ratio, nr_rounds, sizeof(ratio[0]), compare_u64);
+	printf("bench: ratio figure=%s floor=%s vcpus=%u rounds=%u median=%.3f p10=%.3f p90=%.3f\n",
+	       s->figure, floor->figure, s->nr_vcpus, nr_rounds,
+	       ratio[nr_rounds / 2] / 1000.0, ratio[nr_rounds / 10] / 1000.0,
+	       ratio[nr_rounds * 9 / 10] / 1000.0);
 }
 
 static void __noreturn report_unexpected_exit(struct kvm_vcpu *vcpu)
@@ -269,7 +276,7 @@ static void bench_suspend(unsigned int nr_vcpus, struct kvm_vcpu *floor_vcpu)
 	unsigned int round, i;
 
 	suspend = (struct series){ .figure = "suspend", .nr_vcpus = nr_vcpus };
-	floor = (struct series){ .figure = "exit-floor", .nr_vcpus = 1 };
+	floor = (struct series){ .figure = "exit-floor", .nr_vcpus = nr_vcpus };
 
 	vm = create_caller_vm(nr_vcpus, NULL, false, &vcpu);
 	enter_with_mmu_off(vcpu, suspend_loop);
@@ -324,7 +331,7 @@ static void bench_denied(unsigned int nr_vcpus, struct kvm_vcpu *floor_vcpu)
 	unsigned int round;
 
 	denied = (struct series){ .figure = "denied", .nr_vcpus = nr_vcpus };
-	floor = (struct series){ .figure = "ecall-floor", .nr_vcpus = 1 };
+	floor = (struct series){ .figure = "ecall-floor", .nr_vcpus = nr_vcpus };
 
 	vm = create_caller_vm(nr_vcpus, guest_time_calls, true, &vcpu);
 	vcpu_args_set(vcpu, 6, SBI_EXT_SUSP, SBI_EXT_SUSP_SYSTEM_SUSPEND,
@@ -495,16 +502,19 @@ static void add_call(struct call_sum *sum, double us)
 		sum->us[sum->calls++] = us;
 }
 
-static void add_root_call(int depth, const char *name, double us, void *data)
-{
-	if (depth == 0)
-		add_call(data, us);
-}
+/* The root's calls and its callees', in one pass */
+struct pass_sums {
+	struct call_sum root, callee;
+};
 
-static void add_callee_call(int depth, const char *name, double us, void *data)
+static void add_pass_call(int depth, const char *name, double us, void *data)
 {
-	if (depth == 1)
-		add_call(data, us);
+	struct pass_sums *sums = data;
+
+	if (depth == 0)
+		add_call(&sums->root, us);
+	else if (depth == 1)
+		add_call(&sums->callee, us);
 }
 
 /*
@@ -513,20 +523,23 @@ static void add_callee_call(int depth, const char *name, double us, void *data)
  * mostly show the tracer: one pass with every function traced only finds
  * @root's callees, then each is timed in a pass that traces nothing but
  * @root and it. An interrupt that lands in a traced call lengthens it, so
- * a call counts with its median. Prints
+ * calls count with their median; and as the emulator's pace changes from
+ * pass to pass, a callee counts against the root of its own pass. Prints
  *
- *   bench: profile root=R function=F calls=N median_us=M
+ *   bench: profile root=R function=F calls=N median_us=M root_median_us=RM
  *
- * with function=R for the root itself, and N the calls in @nr_suspends.
+ * with function=R for the pass that traces the root alone, and N the calls
+ * in @nr_suspends.
  */
 static void profile_suspends(const char *root, unsigned int nr_suspends)
 {
-	static struct call_sum sum;
+	static struct pass_sums sums;
 	struct children children = { 0 };
 	char filter[256];
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	unsigned int i;
+	double root_us;
 
 	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
 		ksft_exit_skip("no tracefs: %s\n", strerror(errno));
@@ -538,20 +551,20 @@ static void profile_suspends(const char *root, unsigned int nr_suspends)
 
 	traced_suspends(vcpu, root, "", 2, 10, add_child, &children);
 
-	sum.calls = 0;
-	traced_suspends(vcpu, root, root, 1, nr_suspends, add_root_call, &sum);
-	TEST_ASSERT(sum.calls, "no call of %s traced", root);
-	printf("bench: profile root=%s function=%s calls=%u median_us=%.1f\n",
-	       root, root, sum.calls, median_us(&sum));
+	for (i = 0; i <= children.nr; i++) {
+		const char *callee = i ? children.name[i - 1] : root;
 
-	for (i = 0; i < children.nr; i++) {
-		sum.calls = 0;
-		snprintf(filter, sizeof(filter), "%s %s", root, children.name[i]);
-		traced_suspends(vcpu, root, filter, 2, nr_suspends,
-				add_callee_call, &sum);
-		printf("bench: profile root=%s function=%s calls=%u median_us=%.1f\n",
-		       root, children.name[i], sum.calls,
-		       sum.calls ? median_us(&sum) : 0);
+		sums.root.calls = 0;
+		sums.callee.calls = 0;
+		snprintf(filter, sizeof(filter), "%s %s", root, i ? callee : "");
+		traced_suspends(vcpu, root, filter, i ? 2 : 1, nr_suspends,
+				add_pass_call, &sums);
+		TEST_ASSERT(sums.root.calls, "no call of %s traced", root);
+		root_us = median_us(&sums.root);
+		printf("bench: profile root=%s function=%s calls=%u median_us=%.1f root_median_us=%.1f\n",
+		       root, callee, i ? sums.callee.calls : sums.root.calls,
+		       i ? (sums.callee.calls ? median_us(&sums.callee) : 0) : root_us,
+		       root_us);
 	}
 	kvm_vm_free(vm);
 }
@@ -597,6 +610,7 @@ int main(int argc, char *argv[])
 		case 'p':
 			profile_root = optarg;
 			break;
+
 		case 'r':
 			nr_rounds = atoi_positive("rounds", optarg);
 			break;
@@ -611,14 +625,14 @@ int main(int argc, char *argv[])
 			usage(argv[0]);
 		}
 	}
-	TEST_ASSERT(nr_rounds * per_round <= MAX_SAMPLES,
-		    "at most %u samples of a figure", MAX_SAMPLES);
-	allow_fds(max_vcpus + 64);
-
 	if (profile_root) {
 		profile_suspends(profile_root, per_round);
 		return 0;
 	}
+
+	TEST_ASSERT(nr_rounds * per_round <= MAX_SAMPLES,
+		    "at most %u samples of a figure", MAX_SAMPLES);
+	allow_fds(max_vcpus + 64);
 
 	exit_floor_vm = vm_create_with_one_vcpu(&exit_floor, NULL);
 	enter_with_mmu_off(exit_floor, exit_floor_loop);

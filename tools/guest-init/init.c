@@ -38,8 +38,9 @@
  *                       --bench): print "bench: suspend K" right before
  *                       each write of "mem", and after it a line
  *                       "bench-guest: cycle=K echo_ticks=.. exit_log_ticks=..
- *                       done_ticks=.. marker_uncertainty_ticks=..", all in
- *                       time CSR ticks (bench_report())
+ *                       done_ticks=.. marker_uncertainty_ticks=..
+ *                       cpus_down_us=.. cpus_up_us=..", in time CSR ticks
+ *                       but for the CPU hotplug times (bench_report())
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -431,7 +432,7 @@ static void bench_report(int cycle, const struct bench_cycle *b,
 {
 	uint64_t mid = b->marker_lo + (b->marker_hi - b->marker_lo) / 2;
 	long long exit_ticks;
-	char buf[256];
+	char buf[320];
 	int n;
 
 	if (ht->exit_us < 0 || ht->marker_us < 0)
@@ -440,11 +441,14 @@ static void bench_report(int cycle, const struct bench_cycle *b,
 	/* the marker's rdtime window stands for its time stamp */
 	exit_ticks = mid - (ht->marker_us - ht->exit_us) * (long long)timebase /
 			   1000000;
+	/* CPU hotplug: intervals of the printk clock, on one side of the sleep */
 	n = snprintf(buf, sizeof(buf),
-		     "bench-guest: cycle=%d echo_ticks=%llu exit_log_ticks=%lld done_ticks=%llu marker_uncertainty_ticks=%llu\n",
+		     "bench-guest: cycle=%d echo_ticks=%llu exit_log_ticks=%lld done_ticks=%llu marker_uncertainty_ticks=%llu cpus_down_us=%lld cpus_up_us=%lld\n",
 		     cycle, (unsigned long long)b->echo, exit_ticks,
 		     (unsigned long long)b->done,
-		     (unsigned long long)(b->marker_hi - b->marker_lo + 1) / 2);
+		     (unsigned long long)(b->marker_hi - b->marker_lo + 1) / 2,
+		     ht->down_ms < 0 ? -1 : (long long)(ht->down_ms * 1000),
+		     ht->up_ms < 0 ? -1 : (long long)(ht->up_ms * 1000));
 	if (write(1, buf, n) < 0)
 		fail("bench: writing to the console: %s", strerror(errno));
 }
