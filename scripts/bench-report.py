@@ -295,6 +295,7 @@ set output "{os.path.join(out, 'bench.png')}"
 set multiplot layout 1,2
 set title "SBI system suspend under KVM, full series: cost against its floor"
 set logscale xy
+set xrange [1:2048]
 set xlabel "vCPUs (all others stopped)"
 set ylabel "times the floor (median over 100 rounds)"
 set key top left
@@ -303,6 +304,8 @@ plot "{dat}" using 1:2 with linespoints title "suspend round trip / forwarded SB
      "{dat}" using 1:3 with linespoints title "DENIED call / in-kernel SBI call"
 unset logscale
 set logscale x 2
+set xrange [1:8]
+set xlabel "guest vCPUs"
 set title "Linux guest under tools/vmm (median)"
 set ylabel "ms (nested TCG)"
 set yrange [0:*]
