@@ -29,11 +29,11 @@ mutants=(
 "no-fid-check|arch/riscv/kvm/vcpu_sbi_system.c|s/if \(cp->a6 != SBI_EXT_SUSP_SYSTEM_SUSPEND\) \{/if (0) {/|susp.unknown_fid"
 "hartid-zero|arch/riscv/kvm/vcpu_sbi.c|s/reset_cntx->a0 = vcpu->vcpu_id;/reset_cntx->a0 = 0;/|susp.resume_state"
 "resume-addr-set-once|arch/riscv/kvm/vcpu_sbi.c|s/reset_cntx->sepc = pc;/if (!reset_cntx->sepc)\n\t\treset_cntx->sepc = pc;/|susp.second_suspend"
-"ecall-stepped-before-exit|arch/riscv/kvm/vcpu_sbi_system.c|s/(\tkvm_riscv_vcpu_sbi_request_reset\(vcpu, cp->a1, cp->a2\);)/\tcp->sepc += 4;\n\$1/|susp.pending_state"
+"ecall-stepped-before-exit|arch/riscv/kvm/vcpu_sbi_system.c|s/(\tkvm_riscv_vcpu_sbi_request_resume\(vcpu, cp->a1, cp->a2\);)/\tcp->sepc += 4;\n\$1/|susp.pending_state"
 "immediate-exit-drops-resume|arch/riscv/kvm/vcpu.c|s/(\tif \(!vcpu->wants_to_run\) \{\n)/\$1\t\tkvm_clear_request(KVM_REQ_VCPU_RESET, vcpu);\n/|susp.immediate_exit"
-"refusal-drops-later-resets|arch/riscv/kvm/vcpu_sbi.c arch/riscv/kvm/vcpu.c|s/(reset_cntx->a1 = a1;\n)\t[^\n]*\n\tvcpu->arch.resume_refusable = false;\n/\$1/; s/\tspin_lock\(&vcpu->arch.reset_cntx_lock\);\n\tvcpu->arch.resume_refusable = false;\n\tspin_unlock\(&vcpu->arch.reset_cntx_lock\);\n\n//|susp.abandoned_denied_then_hart_start"
+"refusal-drops-later-resets|arch/riscv/kvm/vcpu_sbi.c arch/riscv/kvm/vcpu.c|s/\tvcpu->arch.resume_refusable = refusable;/\tif (refusable)\n\t\tvcpu->arch.resume_refusable = true;/; s/\tspin_lock\(&vcpu->arch.reset_cntx_lock\);\n\tvcpu->arch.resume_refusable = false;\n\tspin_unlock\(&vcpu->arch.reset_cntx_lock\);\n\n//|susp.abandoned_denied_then_hart_start"
 "others-check-skips-vcpu0|arch/riscv/kvm/vcpu_sbi_system.c|s/tmp != vcpu && !kvm_riscv_vcpu_stopped\(tmp\)/tmp != vcpu \&\& tmp->vcpu_idx \&\& !kvm_riscv_vcpu_stopped(tmp)/|fuzz.calls"
-"pending-suspend-pins-vm|arch/riscv/kvm/vcpu_sbi_system.c|s/(\tkvm_riscv_vcpu_sbi_forward_suspend\(vcpu, run\);)/\tkvm_get_kvm(vcpu->kvm);\n\$1/|abandoned.pending_suspends"
+"pending-suspend-pins-vm|arch/riscv/kvm/vcpu_sbi_system.c|s/(\tkvm_riscv_vcpu_sbi_forward\(vcpu, run\);)/\tkvm_get_kvm(vcpu->kvm);\n\$1/|abandoned.pending_suspends"
 )
 # The series as it was before the refusal was reworked (this repository
 # at old_rev): any answer but SBI_SUCCESS refused the suspend, and dropped
