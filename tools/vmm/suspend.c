@@ -17,12 +17,14 @@ static unsigned long nr_timer_wakes, nr_sigusr1_wakes;
 static double t_first_suspend, t_last_suspend;
 static double *round_trips;
 
+enum wake { WAKE_NONE, WAKE_TIMER, WAKE_SIGUSR1 };
+
 /*
  * Wait for something to wake the suspended guest: SIGUSR1 sent to the
  * process (all threads block it, so sigtimedwait() collects it) or the
- * --wake-after timer.  Returns false if we are being stopped instead.
+ * --wake-after timer.  Returns WAKE_NONE if we are being stopped instead.
  */
-static bool wait_for_wake(const char **why)
+static enum wake wait_for_wake(void)
 {
 	struct timespec ts = {
 		.tv_sec = opt.wake_after_ms / 1000,
@@ -47,16 +49,12 @@ static bool wait_for_wake(const char **why)
 			sig = sigtimedwait(&set, NULL, &ts);
 		else
 			sig = sigwaitinfo(&set, NULL);
-		if (sig == SIGUSR1) {
-			*why = "SIGUSR1";
-			return true;
-		}
-		if (sig < 0 && errno == EAGAIN) {
-			*why = "timer";
-			return true;
-		}
+		if (sig == SIGUSR1)
+			return WAKE_SIGUSR1;
+		if (sig < 0 && errno == EAGAIN)
+			return WAKE_TIMER;
 		if (stopping)
-			return false;
+			return WAKE_NONE;
 		/* EINTR from a stray signal: the timer restarts, good enough */
 	}
 }
@@ -73,7 +71,7 @@ void handle_susp(struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	double t_suspend, t_resume;
 	unsigned long n;
-	const char *why;
+	enum wake wake;
 	bool log;
 
 	if (run->riscv_sbi.function_id != SBI_EXT_SUSP_SYSTEM_SUSPEND) {
@@ -109,16 +107,18 @@ void handle_susp(struct vcpu *vcpu)
 		return;
 	}
 
-	if (!wait_for_wake(&why))
+	wake = wait_for_wake();
+	if (wake == WAKE_NONE)
 		return;
-	if (!strcmp(why, "timer"))
+	if (wake == WAKE_TIMER) {
 		nr_timer_wakes++;
-	else
+		if (log)
+			vmm_log("wake: timer after %ld ms", opt.wake_after_ms);
+	} else {
 		nr_sigusr1_wakes++;
-	if (log && opt.wake_after_ms > 0 && !strcmp(why, "timer"))
-		vmm_log("wake: timer after %ld ms", opt.wake_after_ms);
-	else if (log)
-		vmm_log("wake: %s", why);
+		if (log)
+			vmm_log("wake: SIGUSR1");
+	}
 
 	/*
 	 * SBI_SUCCESS says what we mean. Any answer but SBI_ERR_DENIED and
