@@ -355,11 +355,10 @@ static void bench_denied(unsigned int nr_vcpus, struct kvm_vcpu *floor_vcpu)
 
 static void tracefs_write(const char *file, const char *val)
 {
-	char path[128];
-	int fd;
-
 	size_t done = 0, len = strlen(val);
+	char path[128];
 	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), TRACEFS "/%s", file);
 	fd = open(path, O_WRONLY | O_TRUNC);
@@ -455,26 +454,11 @@ static void traced_suspends(struct kvm_vcpu *vcpu, const char *root,
 	tracefs_write("current_tracer", "nop");
 }
 
-#define MAX_CALLS	4096
-
-/* The durations of the calls at one depth of a trace, in us */
+/* The durations of the calls at one depth of a trace */
 struct call_sum {
 	unsigned int calls;
-	double us[MAX_CALLS];
+	uint64_t ns[MAX_SAMPLES];
 };
-
-static int compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median_us(struct call_sum *sum)
-{
-	qsort(sum->us, sum->calls, sizeof(sum->us[0]), compare_double);
-	return sum->us[sum->calls / 2];
-}
 
 struct children {
 	unsigned int nr;
@@ -498,8 +482,8 @@ static void add_child(int depth, const char *name, double us, void *data)
 
 static void add_call(struct call_sum *sum, double us)
 {
-	if (sum->calls < MAX_CALLS)
-		sum->us[sum->calls++] = us;
+	if (sum->calls < MAX_SAMPLES)
+		sum->ns[sum->calls++] = us * 1000 + 0.5;
 }
 
 /* The root's calls and its callees', in one pass */
@@ -539,7 +523,6 @@ static void profile_suspends(const char *root, unsigned int nr_suspends)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	unsigned int i;
-	double root_us;
 
 	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
 		ksft_exit_skip("no tracefs: %s\n", strerror(errno));
@@ -553,6 +536,7 @@ static void profile_suspends(const char *root, unsigned int nr_suspends)
 
 	for (i = 0; i <= children.nr; i++) {
 		const char *callee = i ? children.name[i - 1] : root;
+		struct call_sum *traced = i ? &sums.callee : &sums.root;
 
 		sums.root.calls = 0;
 		sums.callee.calls = 0;
@@ -560,11 +544,10 @@ static void profile_suspends(const char *root, unsigned int nr_suspends)
 		traced_suspends(vcpu, root, filter, i ? 2 : 1, nr_suspends,
 				add_pass_call, &sums);
 		TEST_ASSERT(sums.root.calls, "no call of %s traced", root);
-		root_us = median_us(&sums.root);
 		printf("bench: profile root=%s function=%s calls=%u median_us=%.1f root_median_us=%.1f\n",
-		       root, callee, i ? sums.callee.calls : sums.root.calls,
-		       i ? (sums.callee.calls ? median_us(&sums.callee) : 0) : root_us,
-		       root_us);
+		       root, callee, traced->calls,
+		       traced->calls ? median_of(traced->ns, traced->calls) / 1000.0 : 0,
+		       median_of(sums.root.ns, sums.root.calls) / 1000.0);
 	}
 	kvm_vm_free(vm);
 }
@@ -610,7 +593,6 @@ int main(int argc, char *argv[])
 		case 'p':
 			profile_root = optarg;
 			break;
-
 		case 'r':
 			nr_rounds = atoi_positive("rounds", optarg);
 			break;
