@@ -62,22 +62,28 @@
 
 static uint64_t timebase;
 
-static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+/* One line on the console; false if the write failed */
+static bool console_vline(const char *prefix, const char *fmt, va_list ap)
 {
 	char buf[512];
-	va_list ap;
 	int n;
 
-	n = snprintf(buf, sizeof(buf), "guest: ");
-	va_start(ap, fmt);
+	n = snprintf(buf, sizeof(buf), "%s", prefix);
 	n += vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
-	va_end(ap);
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
 	/* unbuffered: the last words before a power-off must get out */
-	if (write(1, buf, n) < 0)
-		return;
+	return write(1, buf, n) >= 0;
+}
+
+static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	console_vline("guest: ", fmt, ap);
+	va_end(ap);
 }
 
 /* the kernel log of the current cycle, printed with a failure */
@@ -396,15 +402,26 @@ struct bench_cycle {
 	uint64_t	marker_lo, marker_hi;	/* around the marker's write */
 };
 
+/*
+ * bench=1's lines go out bare, as the VMM and scripts/bench-report.py
+ * match them
+ */
+static void __attribute__((format(printf, 1, 2))) bench_line(const char *fmt, ...)
+{
+	va_list ap;
+	bool ok;
+
+	va_start(ap, fmt);
+	ok = console_vline("", fmt, ap);
+	va_end(ap);
+	if (!ok)
+		fail("bench: writing to the console: %s", strerror(errno));
+}
+
 /* what the VMM times its side from: the console line before the write */
 static void bench_echo(int cycle)
 {
-	char buf[64];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "bench: suspend %d\n", cycle);
-	if (write(1, buf, n) < 0)
-		fail("bench: writing to the console: %s", strerror(errno));
+	bench_line("bench: suspend %d", cycle);
 }
 
 static void bench_marker(int cycle, struct bench_cycle *b)
@@ -432,8 +449,6 @@ static void bench_report(int cycle, const struct bench_cycle *b,
 {
 	uint64_t mid = b->marker_lo + (b->marker_hi - b->marker_lo) / 2;
 	long long exit_ticks;
-	char buf[320];
-	int n;
 
 	if (ht->exit_us < 0 || ht->marker_us < 0)
 		fail("cycle %d: bench: no \"%s\" in the kernel log", cycle,
@@ -442,15 +457,12 @@ static void bench_report(int cycle, const struct bench_cycle *b,
 	exit_ticks = mid - (ht->marker_us - ht->exit_us) * (long long)timebase /
 			   1000000;
 	/* CPU hotplug: intervals of the printk clock, on one side of the sleep */
-	n = snprintf(buf, sizeof(buf),
-		     "bench-guest: cycle=%d echo_ticks=%llu exit_log_ticks=%lld done_ticks=%llu marker_uncertainty_ticks=%llu cpus_down_us=%lld cpus_up_us=%lld\n",
-		     cycle, (unsigned long long)b->echo, exit_ticks,
-		     (unsigned long long)b->done,
-		     (unsigned long long)(b->marker_hi - b->marker_lo + 1) / 2,
-		     ht->down_ms < 0 ? -1 : (long long)(ht->down_ms * 1000),
-		     ht->up_ms < 0 ? -1 : (long long)(ht->up_ms * 1000));
-	if (write(1, buf, n) < 0)
-		fail("bench: writing to the console: %s", strerror(errno));
+	bench_line("bench-guest: cycle=%d echo_ticks=%llu exit_log_ticks=%lld done_ticks=%llu marker_uncertainty_ticks=%llu cpus_down_us=%lld cpus_up_us=%lld",
+		   cycle, (unsigned long long)b->echo, exit_ticks,
+		   (unsigned long long)b->done,
+		   (unsigned long long)(b->marker_hi - b->marker_lo + 1) / 2,
+		   ht->down_ms < 0 ? -1 : (long long)(ht->down_ms * 1000),
+		   ht->up_ms < 0 ? -1 : (long long)(ht->up_ms * 1000));
 }
 
 /* What report_every=N sums up over the cycles since the last report */
