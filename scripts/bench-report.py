@@ -64,7 +64,9 @@ def parse_kvm(path, kernel, boot, rows, ratios):
 
 
 def parse_linux(path, rows):
-    """The bench-vmm and bench-guest lines of each VMM run (bench-linux.list)."""
+    """The bench-vmm and bench-guest lines of each VMM run (bench-linux.list),
+    as two lists of (name, vcpus, cycles, figures): the runs woken after
+    1 ms, and those that slept for seconds (the host CPU time asleep)."""
     runs = collections.OrderedDict()
     name = None
     for line in lines(path):
@@ -76,7 +78,7 @@ def parse_linux(path, rows):
                 kv = {k: int(v) for k, v in KEYVALUES.findall(line.split(tag, 1)[1])}
                 run = runs.setdefault(name, {'vmm': {}, 'guest': {}})
                 run[tag[6:-1]][kv['cycle']] = kv
-    result = []
+    latency, sleeps = [], []
     for name, run in runs.items():
         # cycle 1 is the warm-up (tools/tests/bench-linux.list)
         cycles = sorted(set(run['vmm']) & set(run['guest']) - {1})
@@ -98,11 +100,12 @@ def parse_linux(path, rows):
             if g['cpus_down_us'] >= 0 and g['cpus_up_us'] >= 0:
                 fig['cpus-down'].append(g['cpus_down_us'])
                 fig['cpus-up'].append(g['cpus_up_us'])
-        result.append((name, vcpus, len(cycles), fig))
+        slept_long = statistics.median(fig['asleep']) > 1e6
+        (sleeps if slept_long else latency).append((name, vcpus, len(cycles), fig))
         for figure, values in fig.items():
             med, p90 = quantiles(values)
             rows.append(('full', 'linux-' + figure, vcpus, len(values), med, p90))
-    return result
+    return latency, sleeps
 
 
 def parse_profile(path):
@@ -142,7 +145,7 @@ def main():
     for kernel, logs in (('core', args.core), ('full', args.full)):
         for boot, log in enumerate(logs, 1):
             parse_kvm(log, kernel, boot, rows, ratios)
-    linux = parse_linux(args.full[0], rows)
+    linux, linux_sleeps = parse_linux(args.full[0], rows)
     profiles = parse_profile(args.trace)
     fig = {(k, f, v): (n, med, p90) for k, f, v, n, med, p90 in rows}
 
@@ -170,11 +173,9 @@ def main():
     p('booted twice, and run twice in each boot')
     p(f'  {"kernel":6} {"boot":>4} {"run":>3} {"exit-floor":>15} {"suspend":>15}  ratio')
     rt = collections.defaultdict(list)
-    for kernel in ('core', 'full'):
-        for (k, boot, run, figure, vcpus) in sorted(ratios, key=lambda key: (key[1], key[2] != MAIN_RUN)):
-            if k != kernel or figure != 'suspend' or vcpus != 1:
-                continue
-            med, p10, p90 = ratio(kernel, 'suspend', 1, run, boot)
+    for (kernel, boot, run, figure, vcpus), (med, p10, p90) in sorted(
+            ratios.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] != MAIN_RUN)):
+        if figure == 'suspend' and vcpus == 1:
             rt[kernel].append(med)
             times = ' ' * 31
             if run == MAIN_RUN and boot == 1:
@@ -222,8 +223,6 @@ def main():
              'CPUs up', 'KVM_RUN->write')
     p(f'  {"vCPUs":>5} {"cycles":>6} ' + ' '.join(f'{h:>15}' for h in heads))
     for name, vcpus, ncycles, f in linux:
-        if statistics.median(f['asleep']) > 1e6:
-            continue
         cells = []
         for key in ('echo-to-exit-vmm-clock', 'echo-to-exit', 'cpus-down', 'run-to-pm-exit',
                     'cpus-up', 'run-to-write-return'):
@@ -233,9 +232,7 @@ def main():
             else:
                 cells.append('-')
         p(f'  {vcpus:5} {ncycles:6} ' + ' '.join(f'{c:>15}' for c in cells))
-    for name, vcpus, ncycles, f in linux:
-        if statistics.median(f['asleep']) <= 1e6:
-            continue
+    for name, vcpus, ncycles, f in linux_sleeps:
         asleep, cpu = sum(f['asleep']), sum(f['cpu-asleep'])
         p(f'  host CPU of the VMM process while the guest ({vcpus} vCPUs) slept '
           f'{asleep / 1e6:.1f} s: {cpu / 1000:.1f} ms, {cpu / asleep * 100:.3f} % of one core')
@@ -286,9 +283,8 @@ def plot(out, scaling, linux):
     with open(ldat, 'w') as f:
         f.write('# vcpus echo-to-exit run-to-pm-exit (median ms)\n')
         for name, vcpus, ncycles, fg in linux:
-            if statistics.median(fg['asleep']) <= 1e6:
-                f.write(f'{vcpus} {statistics.median(fg["echo-to-exit"]) / 1000} '
-                        f'{statistics.median(fg["run-to-pm-exit"]) / 1000}\n')
+            f.write(f'{vcpus} {statistics.median(fg["echo-to-exit"]) / 1000} '
+                    f'{statistics.median(fg["run-to-pm-exit"]) / 1000}\n')
     script = f'''
 set terminal pngcairo size 1200,500 font ",10"
 set output "{os.path.join(out, 'bench.png')}"
