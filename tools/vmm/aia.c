@@ -21,6 +21,7 @@
 #define AIA_NR_SOURCES		32
 
 struct aia_layout aia;
+static int aia_fd = -1;	/* for the watchdog's IMSIC dump */
 
 static int aia_attr(int fd, uint32_t group, uint64_t attr, void *val,
 		    bool write)
@@ -89,6 +90,7 @@ void aia_create(void)
 		     KVM_DEV_RISCV_AIA_CTRL_INIT, NULL, true))
 		die_errno("AIA: KVM_DEV_RISCV_AIA_CTRL_INIT");
 
+	aia_fd = cd.fd;
 	aia = (struct aia_layout) {
 		.imsic_base = AIA_IMSIC_BASE,
 		.aplic_base = AIA_APLIC_BASE,
@@ -100,4 +102,16 @@ void aia_create(void)
 		mode == KVM_DEV_RISCV_AIA_MODE_EMUL ? "emulated" :
 		mode == KVM_DEV_RISCV_AIA_MODE_HWACCEL ? "hardware" : "auto",
 		AIA_IMSIC_BASE, nr_ids, AIA_APLIC_BASE, AIA_NR_SOURCES);
+}
+
+/*
+ * KVM takes the vCPU mutex for this, as for KVM_GET_ONE_REG: only the
+ * vCPU's own thread, out of KVM_RUN, gets an answer without waiting.
+ */
+int aia_imsic_get(int id, unsigned int isel, unsigned long *val)
+{
+	if (aia_fd < 0)
+		return -1;
+	return aia_attr(aia_fd, KVM_DEV_RISCV_AIA_GRP_IMSIC,
+			KVM_DEV_RISCV_AIA_IMSIC_MKATTR(id, isel), val, false);
 }

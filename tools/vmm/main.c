@@ -80,6 +80,7 @@ void console_out(const void *buf, size_t len)
 {
 	if (!len)
 		return;
+	watchdog_progress();
 	pthread_mutex_lock(&out_lock);
 	if (opt.bench)
 		bench_console(buf, len);
@@ -221,6 +222,10 @@ static void __attribute__((noreturn)) usage(const char *fmt, ...)
 "  --bench                 print a bench-vmm: line at each resume: suspend\n"
 "                          and resume times, host CPU time while suspended\n"
 "                          (Documentation/vmm-guide.md)\n"
+"  --watchdog SECONDS      fail (exit 1) after SECONDS without guest console\n"
+"                          output, suspend or wake, and print every vCPU's\n"
+"                          registers first; time suspended does not count\n"
+"                          (default 0: off)\n"
 "exit status: 0 guest shut down (and expectations met), 1 failure or guest\n"
 "reset, 2 usage, 3 suspend count mismatch, 4 skip: no /dev/kvm or the host\n"
 "KVM lacks SBI SUSP.\n", stderr);
@@ -256,6 +261,7 @@ static void parse_options(int argc, char **argv)
 		{ "no-aia",		no_argument,	   NULL, 'A' },
 		{ "aia-mode",		required_argument, NULL, 'M' },
 		{ "bench",		no_argument,	   NULL, 'B' },
+		{ "watchdog",		required_argument, NULL, 'W' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -276,6 +282,9 @@ static void parse_options(int argc, char **argv)
 		case 'n': opt.no_susp = true; break;
 		case 'A': opt.no_aia = true; break;
 		case 'B': opt.bench = true; break;
+		case 'W':
+			opt.watchdog = parse_num("--watchdog", optarg, 0, 86400);
+			break;
 		case 'M':
 			if (!strcmp(optarg, "emul"))
 				opt.aia_mode = KVM_DEV_RISCV_AIA_MODE_EMUL;
@@ -340,10 +349,14 @@ int main(int argc, char **argv)
 			die_errno("creating thread for vcpu%d", i);
 	}
 	pthread_mutex_unlock(&stop_lock);
+	watchdog_start();
 	for (int i = 0; i < opt.smp; i++)
 		pthread_join(vm.vcpus[i].thread, NULL);
 
 	status = suspend_summary(exit_status);
+	if (watchdog_fired())
+		vmm_log("summary: the watchdog fired: no guest progress for %ld s",
+			opt.watchdog);
 	vmm_log("exit status %d", status);
 	return status;
 }

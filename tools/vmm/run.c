@@ -166,5 +166,11 @@ void *vcpu_thread(void *arg)
 			stop_all(EXIT_FAIL);
 		}
 	}
+	/*
+	 * Here, not on the EINTR: whatever this thread was doing when the
+	 * watchdog kicked it (KVM_RUN, a console exit, waiting for a wake),
+	 * it dumps its vCPU once, out of KVM_RUN, as only it can.
+	 */
+	watchdog_dump(vcpu);
 	return NULL;
 }

@@ -80,6 +80,7 @@ void handle_susp(struct vcpu *vcpu)
 	}
 
 	t_suspend = now();
+	watchdog_progress();
 	if (opt.bench)
 		bench_exit(vcpu, t_suspend);
 	if (!t_first_suspend)
@@ -107,7 +108,10 @@ void handle_susp(struct vcpu *vcpu)
 		return;
 	}
 
+	/* a guest asleep is no hang, however long its wake takes */
+	watchdog_asleep(true);
 	wake = wait_for_wake();
+	watchdog_asleep(false);
 	if (wake == WAKE_NONE)
 		return;
 	if (wake == WAKE_TIMER) {

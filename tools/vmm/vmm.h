@@ -17,6 +17,8 @@
  *   run.c      the vCPU threads and the SBI exits but SUSP
  *   suspend.c  SBI system suspend: waiting for a wake event, resuming
  *   bench.c    --bench: suspend and resume latencies, host CPU time asleep
+ *   watchdog.c --watchdog: a guest that stops making progress fails the run
+ *              with the state of every vCPU
  *
  * See Documentation/vmm-guide.md for the contract between KVM and a VMM.
  */
@@ -91,6 +93,7 @@ struct options {
 	bool		no_susp;
 	bool		no_aia;
 	bool		bench;			/* bench-vmm: line per suspend */
+	long		watchdog;		/* s without progress; 0 off */
 	int		aia_mode;		/* -1: KVM's default */
 };
 extern struct options opt;
@@ -122,6 +125,8 @@ void die(int status, const char *fmt, ...)
 #define RISCV_REG(type, idx)	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | (type) | (idx))
 #define CORE_REG(name)		RISCV_REG(KVM_REG_RISCV_CORE, KVM_REG_RISCV_CORE_REG(name))
 #define CONFIG_REG(name)	RISCV_REG(KVM_REG_RISCV_CONFIG, KVM_REG_RISCV_CONFIG_REG(name))
+#define CSR_REG(name)		RISCV_REG(KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_GENERAL, \
+					  KVM_REG_RISCV_CSR_REG(name))
 #define TIMER_REG(name)		RISCV_REG(KVM_REG_RISCV_TIMER, KVM_REG_RISCV_TIMER_REG(name))
 #define ISA_EXT_REG(ext)	RISCV_REG(KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_SINGLE, ext)
 #define SBI_EXT_REG(ext)	RISCV_REG(KVM_REG_RISCV_SBI_EXT | KVM_REG_RISCV_SBI_SINGLE, ext)
@@ -153,6 +158,8 @@ struct aia_layout {
 };
 extern struct aia_layout aia;
 void aia_create(void);
+/* one register of vCPU @id's IMSIC file, by its iselect number */
+int aia_imsic_get(int id, unsigned int isel, unsigned long *val);
 
 /* fdt.c */
 struct cpu_desc {
@@ -186,5 +193,12 @@ int suspend_summary(int status);
 void bench_console(const char *buf, size_t len);
 void bench_exit(struct vcpu *vcpu, double t);
 void bench_resume(struct vcpu *vcpu, unsigned long cycle);
+
+/* watchdog.c: what counts as guest progress; each vCPU dumps itself */
+void watchdog_start(void);
+void watchdog_progress(void);
+void watchdog_asleep(bool asleep);
+void watchdog_dump(struct vcpu *vcpu);
+bool watchdog_fired(void);
 
 #endif /* VMM_H */

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmm: --watchdog SECONDS, for guests that hang without a word. Progress
+ * is guest console output, a SUSP exit and the wake of a suspended guest;
+ * the time a suspended guest waits for its wake event is not a hang. After
+ * SECONDS without progress the VMM says so, every vCPU prints its state
+ * and the VMM stops with EXIT_FAIL.
+ *
+ * Only a vCPU's own thread can read its state: KVM_GET_ONE_REG, and the
+ * IMSIC attributes of the AIA device too, take the vCPU mutex, which
+ * KVM_RUN holds for as long as the vCPU runs or sleeps in it. So the
+ * watchdog only stops the VM (stop_all() kicks every vCPU thread out of
+ * KVM_RUN) and each vCPU thread dumps itself on its way out.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "vmm.h"
+
+/* how long the vCPU threads get for their dumps before we give up */
+#define DUMP_GRACE_S	10
+
+/*
+ * now() of the last progress in ms, and whether the guest sleeps: a flag
+ * of its own, as another vCPU's console output must not start the clock
+ * again (without the series' hardening one may still run in a suspend).
+ */
+static atomic_long progress_ms;
+static atomic_bool asleep, fired;
+
+/* keeps the lines of one vCPU's dump together */
+static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+static int nr_dumped;
+
+void watchdog_progress(void)
+{
+	progress_ms = now() * 1000;
+}
+
+/*
+ * Suspended: the clock stands still until the wake, which is progress.
+ * The wake stores the time before it clears the flag, and the watchdog
+ * reads them the other way round, so it never sees an old time awake.
+ */
+void watchdog_asleep(bool sleeping)
+{
+	if (!sleeping)
+		watchdog_progress();
+	asleep = sleeping;
+}
+
+bool watchdog_fired(void)
+{
+	return fired;
+}
+
+struct reg_desc {
+	const char	*name;
+	uint64_t	id;
+};
+
+#define CORE(r)		{ #r, CORE_REG(regs.r) }
+#define CSR(r)		{ #r, CSR_REG(r) }
+
+static const struct reg_desc core_regs[] = {
+	CORE(pc), CORE(ra), CORE(sp), CORE(a0), CORE(a1), CORE(a7),
+};
+
+static const struct reg_desc csr_regs[] = {
+	CSR(sstatus), CSR(sie), CSR(sip), CSR(stvec),
+	CSR(scause), CSR(stval), CSR(sepc), CSR(satp),
+};
+
+/* " name=0x..." for each register, "?" for one that cannot be read */
+static void format_regs(struct vcpu *vcpu, const struct reg_desc *regs,
+			int n, char *buf, size_t len)
+{
+	size_t used = 0;
+	uint64_t val;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && used < len; i++) {
+		if (get_reg(vcpu, regs[i].id, &val))
+			used += snprintf(buf + used, len - used, " %s=?",
+					 regs[i].name);
+		else
+			used += snprintf(buf + used, len - used, " %s=0x%lx",
+					 regs[i].name, (unsigned long)val);
+	}
+}
+
+static const char *mp_state_name(struct vcpu *vcpu)
+{
+	struct kvm_mp_state mp;
+
+	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp))
+		return "?";
+	/* the only two RISC-V KVM reports: HSM stopped or not */
+	switch (mp.mp_state) {
+	case KVM_MP_STATE_RUNNABLE:	return "RUNNABLE";
+	case KVM_MP_STATE_STOPPED:	return "STOPPED";
+	default:			return "other";
+	}
+}
+
+/* time and compare in ticks of the time CSR, decimal; "?" if unreadable */
+static const char *timer_reg(struct vcpu *vcpu, uint64_t id, char *buf,
+			     size_t len)
+{
+	uint64_t val;
+
+	if (get_reg(vcpu, id, &val))
+		return "?";
+	snprintf(buf, len, "%lu", (unsigned long)val);
+	return buf;
+}
+
+static const char *timer_state(struct vcpu *vcpu)
+{
+	uint64_t val;
+
+	if (get_reg(vcpu, TIMER_REG(state), &val))
+		return "?";
+	return val == KVM_RISCV_TIMER_STATE_ON ? "on" : "off";
+}
+
+/* the first 64 identities, which hold the IPI, and how they are delivered */
+static void format_imsic(struct vcpu *vcpu, char *buf, size_t len)
+{
+	static const struct { const char *name; unsigned int isel; } regs[] = {
+		{ "eidelivery", 0x70 }, { "eithreshold", 0x72 },
+		{ "eip0", 0x80 }, { "eie0", 0xc0 },
+	};
+	size_t used = 0;
+	unsigned long val;
+
+	for (size_t i = 0; i < ARRAY_SIZE(regs) && used < len; i++) {
+		if (aia_imsic_get(vcpu->id, regs[i].isel, &val))
+			used += snprintf(buf + used, len - used, " %s=?",
+					 regs[i].name);
+		else
+			used += snprintf(buf + used, len - used, " %s=0x%lx",
+					 regs[i].name, val);
+	}
+}
+
+/* called by each vCPU thread as it leaves, so exactly once per vCPU */
+void watchdog_dump(struct vcpu *vcpu)
+{
+	char core[256], csr[512], imsic[256], b1[24], b2[24];
+	const char *mp, *ticks, *compare, *state;
+
+	if (!fired)
+		return;
+
+	/* read everything first: the lock is only for the output */
+	mp = mp_state_name(vcpu);
+	format_regs(vcpu, core_regs, ARRAY_SIZE(core_regs), core, sizeof(core));
+	format_regs(vcpu, csr_regs, ARRAY_SIZE(csr_regs), csr, sizeof(csr));
+	ticks = timer_reg(vcpu, TIMER_REG(time), b1, sizeof(b1));
+	compare = timer_reg(vcpu, TIMER_REG(compare), b2, sizeof(b2));
+	state = timer_state(vcpu);
+	if (aia.nr_ids)
+		format_imsic(vcpu, imsic, sizeof(imsic));
+
+	pthread_mutex_lock(&dump_lock);
+	vmm_log("watchdog: vcpu%d mp_state=%s%s", vcpu->id, mp, core);
+	vmm_log("watchdog: vcpu%d%s", vcpu->id, csr);
+	vmm_log("watchdog: vcpu%d timer time=%s compare=%s state=%s",
+		vcpu->id, ticks, compare, state);
+	if (aia.nr_ids)
+		vmm_log("watchdog: vcpu%d imsic%s", vcpu->id, imsic);
+	nr_dumped++;
+	pthread_mutex_unlock(&dump_lock);
+}
+
+static void *watchdog_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		sleep(1);
+		if (stopping)
+			return NULL;
+		if (asleep)
+			continue;
+		if (now() * 1000 - progress_ms < opt.watchdog * 1000)
+			continue;
+
+		/*
+		 * Under stop_lock, so that the line comes before any dump: a
+		 * vCPU thread only leaves once stopping is set.
+		 */
+		pthread_mutex_lock(&stop_lock);
+		fired = !stopping;
+		if (fired)
+			vmm_log("watchdog: no guest progress for %ld s; vCPU state follows",
+				opt.watchdog);
+		pthread_mutex_unlock(&stop_lock);
+		if (!fired)
+			return NULL;	/* a shutdown came first */
+		stop_all(EXIT_FAIL);
+		break;
+	}
+
+	/*
+	 * A vCPU thread that does not come out of KVM_RUN cannot dump
+	 * itself, and the VMM would hang in pthread_join(): say so and go.
+	 */
+	sleep(DUMP_GRACE_S);
+	pthread_mutex_lock(&dump_lock);
+	vmm_log("watchdog: %d of %d vCPU thread(s) came out of KVM_RUN within %d s; exit status %d",
+		nr_dumped, opt.smp, DUMP_GRACE_S, EXIT_FAIL);
+	exit(EXIT_FAIL);
+}
+
+void watchdog_start(void)
+{
+	pthread_t thread;
+
+	if (!opt.watchdog)
+		return;
+	watchdog_progress();
+	errno = pthread_create(&thread, NULL, watchdog_thread, NULL);
+	if (errno)
+		die_errno("creating the watchdog thread");
+	pthread_detach(thread);
+}
