@@ -112,7 +112,9 @@ check: gates kernel selftests vmm
 	@$(MAKE) -s negative
 	@$(MAKE) -s run LIST=tools/tests/full.list HOST=aia
 	@$(MAKE) -s run LIST=tools/tests/full.list
+	@$(MAKE) -s run LIST=tools/tests/long.list HOST=aia
 	@$(MAKE) -s run LIST=tools/tests/long.list
+	@$(MAKE) -s run LIST=tools/tests/abandoned.list
 	@$(MAKE) -s debug
 
 clean:

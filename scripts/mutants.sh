@@ -49,7 +49,7 @@ list=$build/mut.list
 # The stress cases too, the abandoned VMs 200 at a time, not 1000, for time
 {
 	grep -P '^sbi_system_suspend_(test|fuzz)\t' "$top/tools/tests/full.list"
-	grep -P '^sbi_system_suspend_abandoned\t' "$top/tools/tests/long.list" |
+	grep -P '^sbi_system_suspend_abandoned\t' "$top/tools/tests/abandoned.list" |
 		sed 's/$/\t--vms\t200/'
 } > "$list"
 

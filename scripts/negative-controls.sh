@@ -13,8 +13,15 @@
 #               and as the guest of the reference VMM, on the test host
 #               with AIA: the guest with the in-kernel AIA must fail its
 #               suspend test (its boot CPU takes no IPI after a resume)
+#   late-hart-stop  the whole series with tools/tests/late-hart-stop.patch
+#               (each dying CPU makes its HART_STOP call 50 ms late), as
+#               host and as the VMM's guest, on the test host without AIA:
+#               the guest's suspends must all go through
+#   no-hart-stop-fix  the same without the guest's hotplug fix: the guest's
+#               first suspend must be denied (a hart not yet stopped)
 # The full series, which must pass everything, is the main run of
-# 'make check'. A variant passes when every case does what it expects and
+# 'make check'. VARIANTS="late-hart-stop no-hart-stop-fix" runs only those.
+# A variant passes when every case does what it expects and
 # its log has no kernel splat (scripts/splat-check.sh).
 set -euo pipefail
 
@@ -39,7 +46,9 @@ commit_of() {
 racefix=$(commit_of '^RISC-V: KVM: Close the race')
 refusal=$(commit_of '^RISC-V: KVM: Let userspace refuse')
 imsicfix=$(commit_of "^irqchip/riscv-imsic: Restore the boot CPU")
-[ -n "$racefix" ] && [ -n "$refusal" ] && [ -n "$imsicfix" ] ||
+hartstopfix=$(commit_of "^riscv: cpu_ops_sbi: Wait for a dying hart")
+[ -n "$racefix" ] && [ -n "$refusal" ] && [ -n "$imsicfix" ] &&
+	[ -n "$hartstopfix" ] ||
 	{ echo "negative-controls: patches not found in $tree" >&2; exit 1; }
 
 list=$build/neg.list
@@ -61,26 +70,42 @@ results() {
 }
 
 status=0
-for variant in base core core-race no-imsic-fix; do
+for variant in ${VARIANTS:-base core core-race no-imsic-fix late-hart-stop no-hart-stop-fix}; do
 	stage=$build/stage
 	vlist=$list
 	aia=0
+	guest_too=1	# the reference VMM's guest runs the variant's kernel too
 	case $variant in
-	base) commit=base; expect_fail= ;;
-	core) commit=$racefix^; expect_fail="$refusal_cases $race_cases" ;;
-	core-race) commit=$refusal^; expect_fail=$refusal_cases ;;
+	base) commit=base; expect_fail=; guest_too=0 ;;
+	core) commit=$racefix^; expect_fail="$refusal_cases $race_cases"
+		guest_too=0 ;;
+	core-race) commit=$refusal^; expect_fail=$refusal_cases; guest_too=0 ;;
 	no-imsic-fix) commit=HEAD; expect_fail=vmm-suspend-1-cycle; aia=1
 		vlist=$aia_list ;;
+	late-hart-stop) commit=HEAD; expect_fail=
+		vlist=$top/tools/tests/late-hart-stop.list ;;
+	no-hart-stop-fix) commit=HEAD; expect_fail=vmm-suspend-late-hart-stop
+		vlist=$top/tools/tests/late-hart-stop.list ;;
 	esac
 	git -C "$neg" checkout -q --detach "$(git -C "$tree" rev-parse "$commit")"
-	if [ "$variant" = no-imsic-fix ]; then
-		git -C "$neg" revert --no-edit "$imsicfix" > /dev/null
+	case $variant in
+	no-imsic-fix) revert=$imsicfix ;;
+	no-hart-stop-fix) revert=$hartstopfix ;;
+	*) revert= ;;
+	esac
+	if [ -n "$revert" ]; then
+		git -C "$neg" revert --no-edit "$revert" > /dev/null
 		commit=$(git -C "$neg" rev-parse HEAD)
 	fi
+	case $variant in
+	late-hart-stop|no-hart-stop-fix)
+		git -C "$neg" apply "$top/tools/tests/late-hart-stop.patch" ;;
+	esac
 	"$top/scripts/kconfig.sh" "$neg" "$top/arch/riscv/configs/kvm_susp_host.config"
 	"$top/scripts/kmake.sh" "$neg" -s Image
-	if [ "$variant" = no-imsic-fix ]; then
-		# the reference VMM's guest runs this kernel too
+	# the test kernel's change is not committed: drop it for the next one
+	git -C "$neg" checkout -q -- .
+	if [ $guest_too = 1 ]; then
 		stage=$build/neg-stage
 		rm -rf "$stage"
 		cp -r "$build/stage" "$stage"
@@ -92,7 +117,7 @@ for variant in base core core-race no-imsic-fix; do
 		"$build/neg-$variant.cpio" "$build/neg-$variant.log" > /dev/null
 	log=$build/neg-$variant.log
 
-	echo "negative control '$variant' ($(git -C "$neg" log -1 --format='%h %s' "$commit")$([ $aia = 1 ] && echo ', test host with AIA')):"
+	echo "negative control '$variant' ($(git -C "$neg" log -1 --format='%h %s' "$commit")$([ $aia = 1 ] && echo ', test host with AIA')$(case $variant in *hart-stop*) echo ', + late-hart-stop.patch' ;; esac)):"
 	verdict=ok
 	n=0
 	while read -r name result; do
@@ -117,7 +142,7 @@ for variant in base core core-race no-imsic-fix; do
 		echo "    no results in $log"
 		verdict=FAIL
 	fi
-	grep -ah 'suspend exits\|not stopped (mp_state\|guest: FAIL' "$log" |
+	grep -ah 'suspend exits\|not stopped (mp_state\|guest: FAIL\|guest: PASS' "$log" |
 		sed 's/^#* */    /' | head -n 3 || true
 	# a kernel splat fails the variant whatever its cases did
 	if ! splats=$("$top/scripts/splat-check.sh" "$log"); then
