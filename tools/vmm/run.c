@@ -137,6 +137,8 @@ void *vcpu_thread(void *arg)
 
 	while (!stopping) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR)
+				watchdog_sample(vcpu);
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			vmm_log("vcpu%d: KVM_RUN: %s", vcpu->id, strerror(errno));

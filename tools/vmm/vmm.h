@@ -199,6 +199,7 @@ void watchdog_start(void);
 void watchdog_progress(void);
 void watchdog_asleep(bool asleep);
 void watchdog_dump(struct vcpu *vcpu);
+void watchdog_sample(struct vcpu *vcpu);
 bool watchdog_fired(void);
 
 #endif /* VMM_H */

@@ -12,6 +12,8 @@
  * watchdog only stops the VM (stop_all() kicks every vCPU thread out of
  * KVM_RUN) and each vCPU thread dumps itself on its way out.
  */
+#include <glob.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,12 +25,30 @@
 #define DUMP_GRACE_S	10
 
 /*
+ * One dump shows where a vCPU was, not whether it is stuck there or going
+ * round a loop (an interrupt storm, say): before it stops the VM the
+ * watchdog kicks every vCPU out of KVM_RUN this many times, this far
+ * apart, and each one notes where it was.
+ */
+#define NR_SAMPLES	8
+#define SAMPLE_GAP_MS	50
+
+/*
  * now() of the last progress in ms, and whether the guest sleeps: a flag
  * of its own, as another vCPU's console output must not start the clock
  * again (without the series' hardening one may still run in a suspend).
  */
 static atomic_long progress_ms;
 static atomic_bool asleep, fired;
+
+struct sample {
+	bool		taken;
+	uint64_t	pc, scause, sstatus;
+};
+
+static struct sample samples[MAX_VCPUS][NR_SAMPLES];
+/* per vCPU: 1 + the index of the sample its thread is to take, or 0 */
+static atomic_int sample_wanted[MAX_VCPUS];
 
 /* keeps the lines of one vCPU's dump together */
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -126,30 +146,163 @@ static const char *timer_state(struct vcpu *vcpu)
 	return val == KVM_RISCV_TIMER_STATE_ON ? "on" : "off";
 }
 
-/* the first 64 identities, which hold the IPI, and how they are delivered */
-static void format_imsic(struct vcpu *vcpu, char *buf, size_t len)
+/* " name=0x..." for one IMSIC register, "?" if it cannot be read */
+static size_t format_isel(struct vcpu *vcpu, const char *name,
+			  unsigned int isel, char *buf, size_t len)
 {
-	static const struct { const char *name; unsigned int isel; } regs[] = {
-		{ "eidelivery", 0x70 }, { "eithreshold", 0x72 },
-		{ "eip0", 0x80 }, { "eie0", 0xc0 },
-	};
-	size_t used = 0;
 	unsigned long val;
 
-	for (size_t i = 0; i < ARRAY_SIZE(regs) && used < len; i++) {
-		if (aia_imsic_get(vcpu->id, regs[i].isel, &val))
-			used += snprintf(buf + used, len - used, " %s=?",
-					 regs[i].name);
+	if (aia_imsic_get(vcpu->id, isel, &val))
+		return snprintf(buf, len, " %s=?", name);
+	return snprintf(buf, len, " %s=0x%lx", name, val);
+}
+
+/*
+ * How the file delivers, and every identity's pending and enable bit: an
+ * interrupt the guest keeps taking with nothing pending here did not come
+ * from this file.
+ */
+static void format_imsic(struct vcpu *vcpu, char *buf, size_t len)
+{
+	/* RV64 has only the even eipN/eieN, 64 identities each */
+	unsigned int words = (aia.nr_ids + 1 + 63) / 64;
+	size_t used = 0;
+	char name[16];
+
+	used += format_isel(vcpu, "eidelivery", 0x70, buf, len);
+	used += format_isel(vcpu, "eithreshold", 0x72, buf + used, len - used);
+	for (unsigned int w = 0; w < words && used < len; w++) {
+		snprintf(name, sizeof(name), "eip%u", 2 * w);
+		used += format_isel(vcpu, name, 0x80 + 2 * w, buf + used,
+				    len - used);
+	}
+	for (unsigned int w = 0; w < words && used < len; w++) {
+		snprintf(name, sizeof(name), "eie%u", 2 * w);
+		used += format_isel(vcpu, name, 0xc0 + 2 * w, buf + used,
+				    len - used);
+	}
+}
+
+/* From a vCPU thread whose KVM_RUN the watchdog interrupted */
+void watchdog_sample(struct vcpu *vcpu)
+{
+	int k = atomic_exchange(&sample_wanted[vcpu->id], 0) - 1;
+	struct sample *s;
+
+	if (k < 0)
+		return;
+	s = &samples[vcpu->id][k];
+	s->taken = !get_reg(vcpu, CORE_REG(regs.pc), &s->pc) &&
+		   !get_reg(vcpu, CSR_REG(scause), &s->scause) &&
+		   !get_reg(vcpu, CSR_REG(sstatus), &s->sstatus);
+}
+
+/* " pc/scause/sstatus" per sample, "-" for one the vCPU did not take */
+static void format_samples(struct vcpu *vcpu, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; k < NR_SAMPLES && used < len; k++) {
+		const struct sample *s = &samples[vcpu->id][k];
+
+		if (s->taken)
+			used += snprintf(buf + used, len - used, " %lx/%lx/%lx",
+					 (unsigned long)s->pc,
+					 (unsigned long)s->scause,
+					 (unsigned long)s->sstatus);
 		else
-			used += snprintf(buf + used, len - used, " %s=0x%lx",
-					 regs[i].name, val);
+			used += snprintf(buf + used, len - used, " -");
+	}
+}
+
+/*
+ * KVM's counters of a vCPU, from debugfs (the test host mounts it): "name
+ * value" of each, or 0 entries without debugfs. Whether the exits count
+ * while the pc stands still tells a guest that loops in itself from one
+ * that KVM keeps trapping.
+ */
+#define MAX_STATS	48
+
+struct vcpu_stats {
+	int		n;
+	char		name[MAX_STATS][32];
+	unsigned long	val[MAX_STATS];
+};
+
+static struct vcpu_stats stats_before[MAX_VCPUS];
+
+static void read_vcpu_stats(int id, struct vcpu_stats *st)
+{
+	char pattern[96];
+	glob_t g;
+
+	st->n = 0;
+	snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/kvm/%d-*/vcpu%d/*",
+		 (int)getpid(), id);
+	if (glob(pattern, 0, NULL, &g))
+		return;
+	for (size_t i = 0; i < g.gl_pathc && st->n < MAX_STATS; i++) {
+		FILE *f = fopen(g.gl_pathv[i], "r");
+
+		if (!f)
+			continue;
+		if (fscanf(f, "%lu", &st->val[st->n]) == 1) {
+			snprintf(st->name[st->n], sizeof(st->name[0]), "%s",
+				 strrchr(g.gl_pathv[i], '/') + 1);
+			st->n++;
+		}
+		fclose(f);
+	}
+	globfree(&g);
+}
+
+/* " name +delta" for each counter that moved since stats_before */
+static void format_stats_delta(int id, char *buf, size_t len)
+{
+	struct vcpu_stats now_st;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	read_vcpu_stats(id, &now_st);
+	for (int i = 0; i < now_st.n && used < len; i++) {
+		for (int j = 0; j < stats_before[id].n; j++) {
+			if (strcmp(now_st.name[i], stats_before[id].name[j]) ||
+			    now_st.val[i] == stats_before[id].val[j])
+				continue;
+			used += snprintf(buf + used, len - used, " %s +%lu",
+					 now_st.name[i],
+					 now_st.val[i] - stats_before[id].val[j]);
+		}
+	}
+	if (!used)
+		snprintf(buf, len, " none moved");
+}
+
+static void take_samples(void)
+{
+	for (int i = 0; i < opt.smp; i++)
+		read_vcpu_stats(i, &stats_before[i]);
+	for (int k = 0; k < NR_SAMPLES; k++) {
+		for (int i = 0; i < opt.smp; i++) {
+			sample_wanted[i] = k + 1;
+			pthread_kill(vm.vcpus[i].thread, SIGUSR2);
+		}
+		usleep(SAMPLE_GAP_MS * 1000);
+	}
+	for (int i = 0; i < opt.smp; i++) {
+		char buf[512];
+
+		format_stats_delta(i, buf, sizeof(buf));
+		vmm_log("watchdog: vcpu%d KVM counters over the %d ms of samples:%s",
+			i, NR_SAMPLES * SAMPLE_GAP_MS, buf);
 	}
 }
 
 /* called by each vCPU thread as it leaves, so exactly once per vCPU */
 void watchdog_dump(struct vcpu *vcpu)
 {
-	char core[256], csr[512], imsic[256], b1[24], b2[24];
+	char core[256], csr[512], imsic[512], samples_buf[512], b1[24], b2[24];
 	const char *mp, *ticks, *compare, *state;
 
 	if (!fired)
@@ -164,6 +317,7 @@ void watchdog_dump(struct vcpu *vcpu)
 	state = timer_state(vcpu);
 	if (aia.nr_ids)
 		format_imsic(vcpu, imsic, sizeof(imsic));
+	format_samples(vcpu, samples_buf, sizeof(samples_buf));
 
 	pthread_mutex_lock(&dump_lock);
 	vmm_log("watchdog: vcpu%d mp_state=%s%s", vcpu->id, mp, core);
@@ -172,6 +326,8 @@ void watchdog_dump(struct vcpu *vcpu)
 		vcpu->id, ticks, compare, state);
 	if (aia.nr_ids)
 		vmm_log("watchdog: vcpu%d imsic%s", vcpu->id, imsic);
+	vmm_log("watchdog: vcpu%d pc/scause/sstatus every %d ms before:%s",
+		vcpu->id, SAMPLE_GAP_MS, samples_buf);
 	nr_dumped++;
 	pthread_mutex_unlock(&dump_lock);
 }
@@ -200,6 +356,7 @@ static void *watchdog_thread(void *arg)
 		pthread_mutex_unlock(&stop_lock);
 		if (!fired)
 			return NULL;	/* a shutdown came first */
+		take_samples();
 		stop_all(EXIT_FAIL);
 		break;
 	}
