@@ -217,36 +217,36 @@ static void format_samples(struct vcpu *vcpu, char *buf, size_t len)
 }
 
 /*
- * KVM's counters of a vCPU, from debugfs (the test host mounts it): "name
- * value" of each, or 0 entries without debugfs. Whether the exits count
- * while the pc stands still tells a guest that loops in itself from one
- * that KVM keeps trapping.
+ * KVM's counters for the VM, summed over its vCPUs, from the test host's
+ * debugfs (kvm/PID-FD/NAME; 0 entries without debugfs): whether the exits
+ * count while a vCPU loops tells a guest that KVM keeps trapping from one
+ * that loops in itself.
  */
-#define MAX_STATS	48
+#define MAX_STATS	64
 
-struct vcpu_stats {
+struct vm_stats {
 	int		n;
 	char		name[MAX_STATS][32];
 	unsigned long	val[MAX_STATS];
 };
 
-static struct vcpu_stats stats_before[MAX_VCPUS];
+static struct vm_stats stats_before;
 
-static void read_vcpu_stats(int id, struct vcpu_stats *st)
+static void read_vm_stats(struct vm_stats *st)
 {
-	char pattern[96];
+	char pattern[64];
 	glob_t g;
 
 	st->n = 0;
-	snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/kvm/%d-*/vcpu%d/*",
-		 (int)getpid(), id);
+	snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/kvm/%d-*/*",
+		 (int)getpid());
 	if (glob(pattern, 0, NULL, &g))
 		return;
 	for (size_t i = 0; i < g.gl_pathc && st->n < MAX_STATS; i++) {
 		FILE *f = fopen(g.gl_pathv[i], "r");
 
 		if (!f)
-			continue;
+			continue;	/* a vcpuN directory opens, reads nothing */
 		if (fscanf(f, "%lu", &st->val[st->n]) == 1) {
 			snprintf(st->name[st->n], sizeof(st->name[0]), "%s",
 				 strrchr(g.gl_pathv[i], '/') + 1);
@@ -258,31 +258,34 @@ static void read_vcpu_stats(int id, struct vcpu_stats *st)
 }
 
 /* " name +delta" for each counter that moved since stats_before */
-static void format_stats_delta(int id, char *buf, size_t len)
+static void format_stats_delta(char *buf, size_t len)
 {
-	struct vcpu_stats now_st;
+	struct vm_stats now_st;
 	size_t used = 0;
 
 	buf[0] = '\0';
-	read_vcpu_stats(id, &now_st);
+	read_vm_stats(&now_st);
 	for (int i = 0; i < now_st.n && used < len; i++) {
-		for (int j = 0; j < stats_before[id].n; j++) {
-			if (strcmp(now_st.name[i], stats_before[id].name[j]) ||
-			    now_st.val[i] == stats_before[id].val[j])
+		for (int j = 0; j < stats_before.n; j++) {
+			if (strcmp(now_st.name[i], stats_before.name[j]) ||
+			    now_st.val[i] == stats_before.val[j])
 				continue;
 			used += snprintf(buf + used, len - used, " %s +%lu",
 					 now_st.name[i],
-					 now_st.val[i] - stats_before[id].val[j]);
+					 now_st.val[i] - stats_before.val[j]);
 		}
 	}
-	if (!used)
+	if (!now_st.n)
+		snprintf(buf, len, " none readable");
+	else if (!used)
 		snprintf(buf, len, " none moved");
 }
 
 static void take_samples(void)
 {
-	for (int i = 0; i < opt.smp; i++)
-		read_vcpu_stats(i, &stats_before[i]);
+	char buf[1024];
+
+	read_vm_stats(&stats_before);
 	for (int k = 0; k < NR_SAMPLES; k++) {
 		for (int i = 0; i < opt.smp; i++) {
 			sample_wanted[i] = k + 1;
@@ -290,13 +293,9 @@ static void take_samples(void)
 		}
 		usleep(SAMPLE_GAP_MS * 1000);
 	}
-	for (int i = 0; i < opt.smp; i++) {
-		char buf[512];
-
-		format_stats_delta(i, buf, sizeof(buf));
-		vmm_log("watchdog: vcpu%d KVM counters over the %d ms of samples:%s",
-			i, NR_SAMPLES * SAMPLE_GAP_MS, buf);
-	}
+	format_stats_delta(buf, sizeof(buf));
+	vmm_log("watchdog: KVM counters of the VM over the %d ms of samples:%s",
+		NR_SAMPLES * SAMPLE_GAP_MS, buf);
 }
 
 /* called by each vCPU thread as it leaves, so exactly once per vCPU */
