@@ -68,20 +68,26 @@ vmm: kernel selftests
 # HOST=aia boots a test host with AIA, where KVM offers guests its
 # in-kernel AIA (scripts/run-qemu.sh); HOST=plain (default) one without.
 # KERNEL=debug boots the debug kernel ('make debug-kernel') instead, its
-# log is build/qemu-debug[-LIST].log.
+# log is build/qemu-debug[-LIST].log. QEMU=DIR boots the test host on the
+# QEMU extracted into DIR instead of the system's 7.2, to compare a list's
+# runs on both: QEMU=build/qemu10 is QEMU 10.0 and OpenSBI 1.5.1 from
+# bookworm-backports, fetched by scripts/qemu10.sh when DIR lacks it; the
+# log's name ends in -qemu10 (-DIR's last component).
 LIST ?= tools/tests/demo.list
 HOST ?= plain
 KERNEL ?= normal
+QEMU ?=
 LISTNAME = $(notdir $(basename $(LIST)))
-RUN = $(if $(filter debug,$(KERNEL)),debug$(if $(filter-out debug,$(LISTNAME)),-$(LISTNAME)),$(LISTNAME))$(if $(filter aia,$(HOST)),-aia)
+RUN = $(if $(filter debug,$(KERNEL)),debug$(if $(filter-out debug,$(LISTNAME)),-$(LISTNAME)),$(LISTNAME))$(if $(filter aia,$(HOST)),-aia)$(if $(QEMU),-$(notdir $(patsubst %/,%,$(QEMU))))
 run:
 	@scripts/initramfs.sh $(TREE) $(SELFTESTS) $(BUILD)/stage $(LIST) \
 		$(BUILD)/initramfs-$(LISTNAME).cpio
-	@QEMU_AIA=$(if $(filter aia,$(HOST)),1,0) scripts/run-qemu.sh \
+	$(if $(QEMU),@scripts/qemu10.sh $(QEMU))
+	@QEMU_AIA=$(if $(filter aia,$(HOST)),1,0) QEMU=$(QEMU) scripts/run-qemu.sh \
 		$(if $(filter debug,$(KERNEL)),$(DEBUG_IMAGE),$(IMAGE)) \
 		$(BUILD)/initramfs-$(LISTNAME).cpio \
 		$(BUILD)/qemu-$(RUN).log
-	@echo "test host: $(HOST)$(if $(filter debug,$(KERNEL)), (debug kernel))"
+	@echo "test host: $(HOST)$(if $(filter debug,$(KERNEL)), (debug kernel))$(if $(QEMU), on QEMU $(QEMU))"
 	@scripts/tap-summary.sh $(BUILD)/qemu-$(RUN).log tools/tests/known-failures $(HOST)
 
 demo: kernel selftests vmm

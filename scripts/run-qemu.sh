@@ -1,6 +1,15 @@
 #!/bin/bash
 # Boot the test host: riscv64 virt machine with the hypervisor extension,
 # our kernel and initramfs; the serial console goes to LOG and stdout.
+# The first lines, in LOG too, name the command line and the QEMU version.
+#
+# QEMU=DIR: boot on the QEMU extracted into DIR (scripts/qemu10.sh: QEMU
+# 10.0 and OpenSBI 1.5.1 from bookworm-backports) instead of the system's
+# QEMU 7.2, to tell 7.2's experimental AIA from KVM bugs. Its firmware and
+# data come from DIR (-L, -bios), its modules too (QEMU_MODULE_DIR: 7.2's
+# abort it, "Only modules from the same build can be loaded"), and -audio
+# none keeps it from probing audio drivers, which loads modules. Unset or
+# empty: the system's QEMU, with the same command line as ever.
 set -uo pipefail
 
 image=${1:?usage: run-qemu.sh IMAGE INITRAMFS LOG}
@@ -12,22 +21,39 @@ limit=${QEMU_TIMEOUT:-2400}
 machine=virt
 cpu=rv64,h=true,sscofpmf=true
 console=ttyS0
+qemu=qemu-system-riscv64
+qemu_opts=(-bios default)
+aia_cpu=x-ssaia=true,x-smaia=true
+if [ -n "${QEMU:-}" ]; then
+	dir=$(cd "$QEMU" 2>/dev/null && pwd) && [ -x "$dir/usr/bin/$qemu" ] ||
+		{ echo "run-qemu: no $QEMU/usr/bin/$qemu (scripts/qemu10.sh $QEMU)" >&2; exit 1; }
+	qemu=$dir/usr/bin/$qemu
+	qemu_opts=(-audio none -L "$dir/usr/share/qemu"
+		  -bios "$dir/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin")
+	QEMU_MODULE_DIR=$(echo "$dir"/usr/lib/*-linux-gnu/qemu)
+	export QEMU_MODULE_DIR
+	aia_cpu=ssaia=true,smaia=true
+fi
 # QEMU_AIA=1: a host with AIA (IMSICs with 2 guest interrupt files per
 # hart, and an APLIC), so that KVM offers guests its in-kernel AIA. QEMU
-# 7.2 has AIA only as experimental options. The console is SBI's: in this
-# machine the 8250's wired interrupt goes through the APLIC and was lost
-# ("irq 11: nobody cared"), which made every run minutes slower.
+# 7.2 has AIA only as experimental options; QEMU 10 only without the x-.
+# The console is SBI's: in this machine the 8250's wired interrupt goes
+# through the APLIC and was lost ("irq 11: nobody cared"), which made
+# every run minutes slower.
 if [ "${QEMU_AIA:-0}" = 1 ]; then
 	machine=virt,aia=aplic-imsic,aia-guests=2
-	cpu=$cpu,x-ssaia=true,x-smaia=true
+	cpu=$cpu,$aia_cpu
 	console=hvc0
 fi
-cmd=(qemu-system-riscv64 -M "$machine" -cpu "$cpu" -smp 2 -m 2G
-     -nographic -no-reboot -bios default -kernel "$image" -initrd "$initrd"
+cmd=("$qemu" -M "$machine" -cpu "$cpu" -smp 2 -m 2G
+     -nographic -no-reboot "${qemu_opts[@]}" -kernel "$image" -initrd "$initrd"
      -append "console=$console earlycon=sbi")
-echo "run-qemu: ${cmd[*]}"
+{
+	echo "run-qemu: ${cmd[*]}"
+	echo "run-qemu: $("$qemu" --version | head -n 1)${QEMU:+ from $dir}"
+} | tee "$log"
 start=$(date +%s.%N)
-timeout --foreground -k 10 "$limit" "${cmd[@]}" < /dev/null 2>&1 | tee "$log"
+timeout --foreground -k 10 "$limit" "${cmd[@]}" < /dev/null 2>&1 | tee -a "$log"
 rc=${PIPESTATUS[0]}
 end=$(date +%s.%N)
 printf 'run-qemu: QEMU exited with %s after %.1f s\n' "$rc" "$(echo "$end - $start" | bc)" | tee -a "$log"
