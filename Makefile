@@ -113,12 +113,15 @@ debug: debug-kernel selftests vmm
 		LIST=tools/tests/debug.list KERNEL=debug
 
 # The whole suite on both test hosts, then the debug kernel's run, whose
-# summary is the last thing printed
+# summary is the last thing printed. The long runs of the host with AIA
+# run on QEMU 10.0: on QEMU 7.2 a guest there can be stormed by an
+# external interrupt nothing asserts (Documentation/testing.md, "Long
+# runs").
 check: gates kernel selftests vmm
 	@$(MAKE) -s negative
 	@$(MAKE) -s run LIST=tools/tests/full.list HOST=aia
 	@$(MAKE) -s run LIST=tools/tests/full.list
-	@$(MAKE) -s run LIST=tools/tests/long.list HOST=aia
+	@$(MAKE) -s run LIST=tools/tests/long.list HOST=aia QEMU=build/qemu10
 	@$(MAKE) -s run LIST=tools/tests/long.list
 	@$(MAKE) -s run LIST=tools/tests/abandoned.list
 	@$(MAKE) -s debug
