@@ -42,6 +42,10 @@
 #   SOAK_AIA_QEMU=DIR  the QEMU of the host with AIA (scripts/run-qemu.sh's
 #                 QEMU=DIR; default empty: the system's)
 #   SOAK_LOAD=0   no load QEMU
+#   SOAK_OUT=DIR  logs, lists and report in DIR instead of build/soak, so
+#                 that two soaks can run side by side: SOAK_HOSTS=aia and
+#                 SOAK_HOSTS=plain at once, with SOAK_LOAD=0, load the
+#                 machine with each other
 #
 # Logs (build/soak/): soak-HOST.log, load-HOST.log (the load during HOST's
 # run), soak.list and load.list as booted, report.txt.
@@ -52,7 +56,7 @@ tree=$(realpath "${1:?$usage}")
 selftests=$(realpath "${2:?$usage}")
 build=$(realpath "${3:?$usage}")
 top=$(realpath "$(dirname "$0")/..")
-out=$build/soak
+out=${SOAK_OUT:-$build/soak}
 image=$tree/arch/riscv/boot/Image
 list_src=${SOAK_LIST:-$top/tools/tests/soak.list}
 scale=${SOAK_SCALE:-1}
