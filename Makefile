@@ -9,7 +9,7 @@
 #                 for a Linux guest, and a profile of the resume path
 #                 (Documentation/performance.md)
 #   make soak     the long suspend runs 10 and 5 times longer, on both test
-#                 hosts while a second QEMU loads the machine (about an hour)
+#                 hosts while a second QEMU loads the machine (25 min per host)
 #
 # Everything built lands in build/ (ignored by git); ccache keeps its cache
 # outside the clone, in ~/.cache/kvm-susp/ccache (scripts/kmake.sh).
@@ -148,7 +148,7 @@ bench: kernel selftests vmm
 # The reference VMM's long runs, 10,000 cycles with 2 vCPUs and 1,000 with
 # 4 (tools/tests/soak.list), on both test hosts while a second test host
 # QEMU loads the machine; a report of cycles, denials, lost CPUs and the
-# slowest cycle in build/soak/report.txt (not part of check: about an hour).
+# slowest cycle in build/soak/report.txt (not part of check: 25 min per host).
 # SOAK_SCALE=100 divides the cycle counts by 100 for a smoke run. The
 # host with AIA runs on QEMU 10.0, as check's long runs do (QEMU 7.2's
 # AIA hangs: Documentation/testing.md); SOAK_AIA_QEMU= runs it on 7.2.

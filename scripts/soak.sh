@@ -5,7 +5,7 @@
 # loads the machine. The host with AIA runs on the QEMU of SOAK_AIA_QEMU
 # ('make soak': QEMU 10.0 in build/qemu10, as make check's long runs:
 # QEMU 7.2's AIA hangs, Documentation/testing.md), the others on the
-# system's QEMU 7.2. Not part of 'make check': about an hour (3.6 h at
+# system's QEMU 7.2. Not part of 'make check': 25 min per host (3.6 h at
 # its timeouts).
 #
 # Why: the failures the long runs look for (a suspend KVM denies because a
