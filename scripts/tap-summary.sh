@@ -66,6 +66,12 @@ function flush() {
 }
 /^(ok|not ok) [0-9]+ / {
 	prog = name; note = ""
+	# a result of /init itself (no test ran: "cannot read the test list")
+	if (prog == "") {
+		prog = $0
+		sub(/^(not )?ok [0-9]+ /, "", prog)
+		sub(/ # .*/, "", prog)
+	}
 	if ($0 ~ /# SKIP/) result = "skip"
 	else if ($0 ~ /^ok/) result = "pass"
 	else result = "fail"
