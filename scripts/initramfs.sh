@@ -1,8 +1,9 @@
 #!/bin/bash
 # Build the test host's initramfs for one test list: our /init, the list as
 # /etc/tests.list and every file the list names under /kvm (KVM selftests),
-# /vmm (reference VMM and its guest) or /bench (tools/bench, staged by
-# scripts/bench.sh).
+# /kvm-upstream (the upstream 7.x tree's own KVM selftests, built into
+# UPSTREAM_SELFTESTS by 'make upstream-selftests'), /vmm (reference VMM
+# and its guest) or /bench (tools/bench, staged by scripts/bench.sh).
 set -euo pipefail
 
 tree=${1:?usage: initramfs.sh TREE SELFTESTS STAGE LIST OUT}
@@ -26,15 +27,16 @@ spec=$work/$(basename "$list").spec
 {
 	echo "dir /dev 0755 0 0"
 	echo "nod /dev/console 0600 0 0 c 5 1"
-	for d in /proc /sys /tmp /etc /kvm /kvm/riscv /vmm /bench; do
+	for d in /proc /sys /tmp /etc /kvm /kvm/riscv /kvm-upstream /kvm-upstream/riscv /vmm /bench; do
 		echo "dir $d 0755 0 0"
 	done
 	echo "file /init $work/init 0755 0 0"
 	echo "file /etc/tests.list $(realpath "$list") 0644 0 0"
-	grep -v '^#' "$list" | tr '\t' '\n' | grep -E '^/(kvm|vmm|bench)/' | sort -u |
+	grep -v '^#' "$list" | tr '\t' '\n' | grep -E '^/(kvm|kvm-upstream|vmm|bench)/' | sort -u |
 	while read -r path; do
 		case "$path" in
 		/kvm/*) src=$selftests/${path#/kvm/} ;;
+		/kvm-upstream/*) src=${UPSTREAM_SELFTESTS:?$path needs UPSTREAM_SELFTESTS}/${path#/kvm-upstream/} ;;
 		/vmm/*) src=$stage/vmm/${path#/vmm/} ;;
 		/bench/*) src=$stage/bench/${path#/bench/} ;;
 		esac

@@ -2,6 +2,8 @@
 # Build the test kernel's .config: allnoconfig plus our fragments, later
 # fragments overriding earlier ones, then check that every option the
 # fragments ask for (set, or "is not set") survived the dependency solver.
+# A later fragment's "# gone: CONFIG_FOO" drops FOO from what earlier ones
+# ask for: an option the kernel it is for no longer has.
 set -euo pipefail
 
 usage="usage: kconfig.sh TREE FRAGMENT [FRAGMENT...]"
@@ -18,8 +20,9 @@ for fragment in "$@"; do
 done | awk '
 /^CONFIG_[A-Za-z0-9_]+=/ { sym = $0; sub(/=.*/, "", sym) }
 /^# CONFIG_[A-Za-z0-9_]+ is not set$/ { sym = $2 }
+/^# gone: CONFIG_[A-Za-z0-9_]+$/ { delete val[$3]; next }
 sym != "" { if (!(sym in val)) order[n++] = sym; val[sym] = $0; sym = ""; next }
-END { for (i = 0; i < n; i++) print val[order[i]] }' > "$merged"
+END { for (i = 0; i < n; i++) if (order[i] in val) print val[order[i]] }' > "$merged"
 
 KCONFIG_ALLCONFIG="$merged" "$(dirname "$0")/kmake.sh" "$tree" -s allnoconfig
 cd "$tree"

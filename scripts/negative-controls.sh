@@ -3,6 +3,16 @@
 # suspend tests built from the full series (sbi_system_suspend_test and the
 # reference VMM's suspend and refusal tests):
 #   base        no series: every suspend case skips
+#   upstream    Debian's newest upstream 7.x kernel ('make upstream-kernel')
+#               as the host, on the test host with AIA: the hardening
+#               cases (race, refusal, the VMM's refusal test) fail, as
+#               upstream has neither change; so do the suspend tests of
+#               two guests without our guest fixes, the base 6.12 kernel
+#               and the upstream kernel itself: upstream's KVM resumes
+#               with scounteren 0, and their /init dies of SIGILL at its
+#               first rdtime after a resume (the VMM's watchdog ends the
+#               run). The core's cases and the guests with the fixes pass
+#               there in 'make upstream'.
 #   core        up to the core's last patch (upstream's behaviour): the core
 #               cases pass; the refusal cases and the VMM's refusal test
 #               fail; race.hart_start fails ("not reproduced" if it passes:
@@ -45,7 +55,7 @@ commit_of() {
 }
 racefix=$(commit_of '^RISC-V: KVM: Close the race')
 refusal=$(commit_of '^RISC-V: KVM: Let userspace refuse')
-imsicfix=$(commit_of "^irqchip/riscv-imsic: Restore the boot CPU")
+imsicfix=$(commit_of "^irqchip/riscv-imsic: Restore the IMSIC file")
 hartstopfix=$(commit_of "^riscv: cpu_ops_sbi: Wait for a dying hart")
 [ -n "$racefix" ] && [ -n "$refusal" ] && [ -n "$imsicfix" ] &&
 	[ -n "$hartstopfix" ] ||
@@ -58,6 +68,25 @@ list=$build/neg.list
 } > "$list"
 aia_list=$build/neg-aia.list
 grep -P '^vmm-suspend-1-cycle\t' "$top/tools/tests/full.list" > "$aia_list"
+upstream_list=$build/neg-upstream.list
+upstream_image=$build/upstream/arch/riscv/boot/Image
+# A panicked guest goes silent: the watchdog fails its run in 30 s
+watchdog=$'\t--watchdog\t30'
+{
+	# the suspend selftest's hardening cases only (harness filters)
+	printf 'sbi_system_suspend_hardening\t600\t/kvm/riscv/sbi_system_suspend_test'
+	for c in $refusal_cases $race_cases; do
+		case $c in
+		susp.*) printf '\t-t\t%s' "${c#susp.}" ;;
+		race.*) ;;
+		esac
+	done
+	printf '\t-f\trace\n'
+	grep -P '^vmm-suspend-(1-cycle|denied)\t' "$top/tools/tests/full.list" |
+		sed "s/\$/$watchdog/"
+	grep -P '^vmm-suspend-1-cycle\t' "$top/tools/tests/full.list" |
+		sed "s/^vmm-suspend-1-cycle/vmm-suspend-upstream-guest/; s#/vmm/Image\t#/vmm/Image-upstream\t#; s/\$/$watchdog/"
+} > "$upstream_list"
 
 # Print "case result" for every case and VMM test of a log
 results() {
@@ -70,13 +99,18 @@ results() {
 }
 
 status=0
-for variant in ${VARIANTS:-base core core-race no-imsic-fix late-hart-stop no-hart-stop-fix}; do
+for variant in ${VARIANTS:-base upstream core core-race no-imsic-fix late-hart-stop no-hart-stop-fix}; do
 	stage=$build/stage
 	vlist=$list
 	aia=0
 	guest_too=1	# the reference VMM's guest runs the variant's kernel too
+	host_image=$neg/arch/riscv/boot/Image
 	case $variant in
 	base) commit=base; expect_fail=; guest_too=0 ;;
+	upstream) commit=base; aia=1; vlist=$upstream_list; host_image=$upstream_image
+		expect_fail="$refusal_cases $race_cases vmm-suspend-1-cycle vmm-suspend-upstream-guest"
+		[ -f "$upstream_image" ] ||
+			{ echo "negative-controls: no $upstream_image (make upstream-kernel)" >&2; exit 1; } ;;
 	core) commit=$racefix^; expect_fail="$refusal_cases $race_cases"
 		guest_too=0 ;;
 	core-race) commit=$refusal^; expect_fail=$refusal_cases; guest_too=0 ;;
@@ -110,14 +144,18 @@ for variant in ${VARIANTS:-base core core-race no-imsic-fix late-hart-stop no-ha
 		rm -rf "$stage"
 		cp -r "$build/stage" "$stage"
 		cp "$neg/arch/riscv/boot/Image" "$stage/vmm/Image"
+		[ "$variant" = upstream ] && cp "$upstream_image" "$stage/vmm/Image-upstream"
 	fi
 	"$top/scripts/initramfs.sh" "$tree" "$selftests" "$stage" "$vlist" \
 		"$build/neg-$variant.cpio" > /dev/null
-	QEMU_AIA=$aia "$top/scripts/run-qemu.sh" "$neg/arch/riscv/boot/Image" \
+	QEMU_AIA=$aia "$top/scripts/run-qemu.sh" "$host_image" \
 		"$build/neg-$variant.cpio" "$build/neg-$variant.log" > /dev/null
 	log=$build/neg-$variant.log
 
-	echo "negative control '$variant' ($(git -C "$neg" log -1 --format='%h %s' "$commit")$([ $aia = 1 ] && echo ', test host with AIA')$(case $variant in *hart-stop*) echo ', + late-hart-stop.patch' ;; esac)):"
+	what=$(git -C "$neg" log -1 --format='%h %s' "$commit")
+	[ "$variant" = upstream ] &&
+		what="host $(git -C "$build/upstream" log -1 --format=%s base), guest $what"
+	echo "negative control '$variant' ($what$([ $aia = 1 ] && echo ', test host with AIA')$(case $variant in *hart-stop*) echo ', + late-hart-stop.patch' ;; esac)):"
 	verdict=ok
 	n=0
 	while read -r name result; do
@@ -142,10 +180,13 @@ for variant in ${VARIANTS:-base core core-race no-imsic-fix late-hart-stop no-ha
 		echo "    no results in $log"
 		verdict=FAIL
 	fi
-	grep -ah 'suspend exits\|not stopped (mp_state\|guest: FAIL\|guest: PASS' "$log" |
+	grep -ah 'suspend exits\|not stopped (mp_state\|guest: FAIL\|guest: PASS\|unhandled signal' "$log" |
 		sed 's/^#* */    /' | head -n 3 || true
-	# a kernel splat fails the variant whatever its cases did
-	if ! splats=$("$top/scripts/splat-check.sh" "$log"); then
+	# a kernel splat fails the variant whatever its cases did; the
+	# guests of "upstream" are meant to panic
+	host_only=0
+	[ "$variant" = upstream ] && host_only=1
+	if ! splats=$(SPLAT_HOST_ONLY=$host_only "$top/scripts/splat-check.sh" "$log"); then
 		echo "$splats"
 		verdict=FAIL
 	fi

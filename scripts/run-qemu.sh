@@ -3,13 +3,17 @@
 # our kernel and initramfs; the serial console goes to LOG and stdout.
 # The first lines, in LOG too, name the command line and the QEMU version.
 #
-# QEMU=DIR: boot on the QEMU extracted into DIR (scripts/qemu10.sh: QEMU
-# 10.0 and OpenSBI 1.5.1 from bookworm-backports) instead of the system's
-# QEMU 7.2, to tell 7.2's experimental AIA from KVM bugs. Its firmware and
-# data come from DIR (-L, -bios), its modules too (QEMU_MODULE_DIR: 7.2's
-# abort it, "Only modules from the same build can be loaded"), and -audio
-# none keeps it from probing audio drivers, which loads modules. Unset or
-# empty: the system's QEMU, with the same command line as ever.
+# The emulator is QEMU 10.0 with OpenSBI 1.5.1 from bookworm-backports,
+# extracted into build/qemu10 by scripts/qemu10.sh ('make deps' runs it):
+# Debian 13's QEMU, where Debian 12's 7.2 has AIA only as experimental
+# options, ignores hvien and stormed a guest with an external interrupt
+# nothing asserted (Documentation/testing.md, "QEMU"). QEMU=DIR boots
+# another extraction; QEMU=system the system's QEMU 7.2, with the command
+# line the project used with it, to compare. An extracted QEMU takes its
+# firmware and data from DIR (-L, -bios), its modules too
+# (QEMU_MODULE_DIR: 7.2's abort it, "Only modules from the same build can
+# be loaded"), and -audio none keeps it from probing audio drivers, which
+# loads modules.
 set -uo pipefail
 
 image=${1:?usage: run-qemu.sh IMAGE INITRAMFS LOG}
@@ -24,7 +28,8 @@ console=ttyS0
 qemu=qemu-system-riscv64
 qemu_opts=(-bios default)
 aia_cpu=x-ssaia=true,x-smaia=true
-if [ -n "${QEMU:-}" ]; then
+QEMU=${QEMU:-$(dirname "$0")/../build/qemu10}
+if [ "$QEMU" != system ]; then
 	dir=$(cd "$QEMU" 2>/dev/null && pwd) && [ -x "$dir/usr/bin/$qemu" ] ||
 		{ echo "run-qemu: no $QEMU/usr/bin/$qemu (scripts/qemu10.sh $QEMU)" >&2; exit 1; }
 	qemu=$dir/usr/bin/$qemu
@@ -50,7 +55,7 @@ cmd=("$qemu" -M "$machine" -cpu "$cpu" -smp 2 -m 2G
      -append "console=$console earlycon=sbi")
 {
 	echo "run-qemu: ${cmd[*]}"
-	echo "run-qemu: $("$qemu" --version | head -n 1)${QEMU:+ from $dir}"
+	echo "run-qemu: $("$qemu" --version | head -n 1)$([ "$QEMU" != system ] && echo " from $dir")"
 } | tee "$log"
 start=$(date +%s.%N)
 timeout --foreground -k 10 "$limit" "${cmd[@]}" < /dev/null 2>&1 | tee -a "$log"

@@ -1,0 +1,45 @@
+#!/bin/bash
+# The upstream test host: the newest linux-source-7.x Debian offers
+# (trixie-backports or sid; no fixed version), extracted into TREE as a git
+# tree of its own (scripts/get-base.sh), configured with the host fragment
+# and what 7.x needs on top of it (kvm_susp_upstream.config), and its Image
+# built. It runs the series' core cases, built from our tree (they are
+# userspace), to measure that the core behaves as upstream does
+# (Documentation/testing.md, "Upstream"). The tarball is fetched once, into
+# TREE-src; remove both to take a newer one.
+#
+# A second Image, TREE-guest (a worktree of TREE), is the same kernel with
+# tools/tests/upstream-scounteren.patch, our scounteren guest fix as it
+# applies to 7.x: the upstream guest of the reference VMM, which loses
+# user access to the time CSR on an upstream host without it.
+set -euo pipefail
+
+tree=$(realpath -m "${1:?usage: upstream-kernel.sh TREE}")
+top=$(realpath "$(dirname "$0")/..")
+src=$tree-src
+
+if [ ! -s "$src/packages" ]; then
+	rm -rf "$src" "$tree"
+	"$top/scripts/debian-fetch.sh" "$src" trixie-backports,sid '/^linux-source-7\.[0-9]+$/'
+fi
+package=$(head -n 1 "$src/packages")
+tarball=$(echo "$src/usr/src/${package%% *}.tar.xz")
+LINUX_TARBALL=$tarball LINUX_PACKAGE=$package "$top/scripts/get-base.sh" "$tree"
+"$top/scripts/kconfig.sh" "$tree" "$top/arch/riscv/configs/kvm_susp_host.config" \
+	"$top/arch/riscv/configs/kvm_susp_upstream.config"
+start=$(date +%s)
+"$top/scripts/kmake.sh" "$tree" -s Image
+echo "upstream: $package, $tree/arch/riscv/boot/Image ($(du -h "$tree/arch/riscv/boot/Image" | cut -f1)) in $(( $(date +%s) - start )) s"
+
+guest=$tree-guest
+if [ ! -d "$guest" ]; then
+	git -C "$tree" worktree prune
+	git -C "$tree" worktree add -q --detach "$guest" base
+fi
+git -C "$guest" checkout -q --detach base
+git -C "$guest" checkout -q -- .
+git -C "$guest" apply "$top/tools/tests/upstream-scounteren.patch"
+cp "$tree/.config" "$guest/.config"
+start=$(date +%s)
+"$top/scripts/kmake.sh" "$guest" -s olddefconfig Image
+echo "upstream: + upstream-scounteren.patch, $guest/arch/riscv/boot/Image in $(( $(date +%s) - start )) s"
