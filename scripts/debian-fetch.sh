@@ -58,11 +58,12 @@ apt-get "${opts[@]}" update > "$apt/update.log" ||
 	{ cat "$apt/update.log" >&2; exit 1; }
 
 # "name version" of every package of the given names, the one to take first
-order=-r
+# (r in the key itself: sort ignores a global -r for a key with its own V)
+order=r
 [ "${DEBIAN_FETCH_PICK:-newest}" = oldest ] && order=
 candidates() {
 	apt-cache "${opts[@]}" madison "$@" |
-		awk -F' *[|] *' '{ sub(/^ */, "", $1); print $1, $2 }' | sort -k2,2V $order
+		awk -F' *[|] *' '{ sub(/^ */, "", $1); print $1, $2 }' | sort -k2,2V$order
 }
 
 targets=()
