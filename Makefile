@@ -31,6 +31,8 @@ DEBUG_IMAGE := $(DEBUG_TREE)/arch/riscv/boot/Image
 # own (scripts/upstream-kernel.sh)
 UPSTREAM_TREE := $(BUILD)/upstream
 UPSTREAM_IMAGE := $(UPSTREAM_TREE)/arch/riscv/boot/Image
+# ... and its worktree with our scounteren fix ported, the upstream guest
+UPSTREAM_GUEST_IMAGE := $(UPSTREAM_TREE)-guest/arch/riscv/boot/Image
 UPSTREAM_SELFTESTS := $(BUILD)/upstream-selftests
 
 LOCK := flock /tmp/kvm-susp-build.lock
@@ -147,7 +149,7 @@ upstream-selftests: upstream-kernel
 		$(BUILD)/upstream-headers $(UPSTREAM_SELFTESTS)
 
 upstream: upstream-selftests selftests vmm
-	@cp $(UPSTREAM_TREE)-guest/arch/riscv/boot/Image $(BUILD)/stage/vmm/Image-upstream-fixed
+	@cp $(UPSTREAM_GUEST_IMAGE) $(BUILD)/stage/vmm/Image-upstream-fixed
 	@scripts/upstream-list.sh tools/tests/full.list tools/tests/upstream.list \
 		> $(BUILD)/upstream.list
 	@$(MAKE) -s run LIST=$(BUILD)/upstream.list HOST=aia KERNEL=upstream

@@ -31,15 +31,6 @@ start=$(date +%s)
 "$top/scripts/kmake.sh" "$tree" -s Image
 echo "upstream: $package, $tree/arch/riscv/boot/Image ($(du -h "$tree/arch/riscv/boot/Image" | cut -f1)) in $(( $(date +%s) - start )) s"
 
-guest=$tree-guest
-if [ ! -d "$guest" ]; then
-	git -C "$tree" worktree prune
-	git -C "$tree" worktree add -q --detach "$guest" base
-fi
-git -C "$guest" checkout -q --detach base
-git -C "$guest" checkout -q -- .
-git -C "$guest" apply "$top/tools/tests/upstream-scounteren.patch"
-cp "$tree/.config" "$guest/.config"
-start=$(date +%s)
-"$top/scripts/kmake.sh" "$guest" -s olddefconfig Image
-echo "upstream: + upstream-scounteren.patch, $guest/arch/riscv/boot/Image in $(( $(date +%s) - start )) s"
+PATCH=$top/tools/tests/upstream-scounteren.patch "$top/scripts/worktree-kernel.sh" \
+	"$tree" "$tree-guest" base "$top/arch/riscv/configs/kvm_susp_host.config" \
+	"$top/arch/riscv/configs/kvm_susp_upstream.config"

@@ -4,9 +4,11 @@
 # (scripts/kconfig.sh) and its Image built. TREE itself, its branches and
 # its .config stay untouched. Used for the debug kernel (host and debug
 # fragments) and by 'make bench' (the core-only kernel, and the kernel with
-# function tracing). Local changes in the worktree are kept, and named, so
-# that a throwaway defect can be built with 'make debug'
-# (Documentation/testing.md).
+# function tracing), and for the upstream guest (scripts/upstream-kernel.sh,
+# a worktree of the upstream tree). Local changes in the worktree are kept,
+# and named, so that a throwaway defect can be built with 'make debug'
+# (Documentation/testing.md). PATCH=FILE instead drops local changes and
+# applies FILE, a test-only change, to the clean checkout.
 set -euo pipefail
 
 usage="usage: worktree-kernel.sh TREE WORKTREE COMMIT FRAGMENT..."
@@ -22,12 +24,19 @@ if [ ! -d "$wt" ]; then
 	git -C "$tree" worktree prune
 	git -C "$tree" worktree add -q --detach "$wt" "$commit"
 fi
-git -C "$wt" checkout -q --detach "$commit"
-if [ -n "$(git -C "$wt" status --porcelain --untracked-files=no)" ]; then
-	echo "$name: local changes in $wt (git -C $wt checkout -- . drops them):"
-	git -C "$wt" status --short --untracked-files=no | sed 's/^/    /'
+if [ -n "${PATCH:-}" ]; then
+	# a test-only change, applied afresh on a clean checkout each time
+	git -C "$wt" checkout -q -- .
+	git -C "$wt" checkout -q --detach "$commit"
+	git -C "$wt" apply "$(realpath "$PATCH")"
+else
+	git -C "$wt" checkout -q --detach "$commit"
+	if [ -n "$(git -C "$wt" status --porcelain --untracked-files=no)" ]; then
+		echo "$name: local changes in $wt (git -C $wt checkout -- . drops them):"
+		git -C "$wt" status --short --untracked-files=no | sed 's/^/    /'
+	fi
 fi
-echo "$name: $(git -C "$wt" log -1 --format='%h %s'), $(printf '%s ' "${@##*/}")"
+echo "$name: $(git -C "$wt" log -1 --format='%h %s')${PATCH:+ + ${PATCH##*/}}, $(printf '%s ' "${@##*/}")"
 "$top/scripts/kconfig.sh" "$wt" "$@"
 start=$(date +%s)
 "$top/scripts/kmake.sh" "$wt" -s Image
