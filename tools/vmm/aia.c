@@ -20,9 +20,6 @@
 #define AIA_IMSIC_BASE		0x28000000UL
 #define AIA_NR_SOURCES		32
 
-struct aia_layout aia;
-static int aia_fd = -1;	/* for the watchdog's IMSIC dump */
-
 static int aia_attr(int fd, uint32_t group, uint64_t attr, void *val,
 		    bool write)
 {
@@ -47,21 +44,22 @@ static void aia_addr(int fd, uint64_t attr, uint64_t gpa, const char *what)
 		die_errno("AIA: placing %s at 0x%lx", what, (unsigned long)gpa);
 }
 
-void aia_create(void)
+void aia_create(struct vm_state *vm)
 {
+	const struct options *opt = vm->opt;
 	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_RISCV_AIA };
 	uint32_t mode, nr_ids, hart_bits = 0;
 	char what[32];
 
-	if (ioctl(vm.vm_fd, KVM_CREATE_DEVICE, &cd)) {
+	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd)) {
 		if (errno != ENODEV)
 			die_errno("KVM_CREATE_DEVICE(RISC-V AIA)");
 		vmm_log("vm: no in-kernel AIA on this host; the guest gets none");
 		return;
 	}
 
-	if (opt.aia_mode >= 0)
-		aia_config(cd.fd, KVM_DEV_RISCV_AIA_CONFIG_MODE, opt.aia_mode,
+	if (opt->aia_mode >= 0)
+		aia_config(cd.fd, KVM_DEV_RISCV_AIA_CONFIG_MODE, opt->aia_mode,
 			   "mode");
 
 	/* KVM's defaults: the most IDs the host's IMSIC has, its best mode */
@@ -72,7 +70,7 @@ void aia_create(void)
 		die_errno("AIA: reading the default configuration");
 
 	/* vCPU i's IMSIC page is the i-th one: hart index = page number */
-	while ((1 << hart_bits) < opt.smp)
+	while ((1 << hart_bits) < opt->smp)
 		hart_bits++;
 	aia_config(cd.fd, KVM_DEV_RISCV_AIA_CONFIG_HART_BITS, hart_bits,
 		   "hart index bits");
@@ -80,7 +78,7 @@ void aia_create(void)
 		   "APLIC sources");
 
 	aia_addr(cd.fd, KVM_DEV_RISCV_AIA_ADDR_APLIC, AIA_APLIC_BASE, "the APLIC");
-	for (int i = 0; i < opt.smp; i++) {
+	for (int i = 0; i < opt->smp; i++) {
 		snprintf(what, sizeof(what), "the IMSIC of vcpu%d", i);
 		aia_addr(cd.fd, KVM_DEV_RISCV_AIA_ADDR_IMSIC(i),
 			 AIA_IMSIC_BASE + i * KVM_DEV_RISCV_IMSIC_SIZE, what);
@@ -90,8 +88,9 @@ void aia_create(void)
 		     KVM_DEV_RISCV_AIA_CTRL_INIT, NULL, true))
 		die_errno("AIA: KVM_DEV_RISCV_AIA_CTRL_INIT");
 
-	aia_fd = cd.fd;
-	aia = (struct aia_layout) {
+	/* kept for the watchdog's IMSIC dump */
+	vm->aia_fd = cd.fd;
+	vm->aia = (struct aia_layout) {
 		.imsic_base = AIA_IMSIC_BASE,
 		.aplic_base = AIA_APLIC_BASE,
 		.aplic_size = KVM_DEV_RISCV_APLIC_SIZE,
@@ -108,10 +107,13 @@ void aia_create(void)
  * KVM takes the vCPU mutex for this, as for KVM_GET_ONE_REG: only the
  * vCPU's own thread, out of KVM_RUN, gets an answer without waiting.
  */
-int aia_imsic_get(int id, unsigned int isel, unsigned long *val)
+int aia_imsic_get(struct vcpu *vcpu, unsigned int isel, unsigned long *val)
 {
-	if (aia_fd < 0)
+	const struct vm_state *vm = vcpu->vm;
+
+	if (!vm->aia.nr_ids)
 		return -1;
-	return aia_attr(aia_fd, KVM_DEV_RISCV_AIA_GRP_IMSIC,
-			KVM_DEV_RISCV_AIA_IMSIC_MKATTR(id, isel), val, false);
+	return aia_attr(vm->aia_fd, KVM_DEV_RISCV_AIA_GRP_IMSIC,
+			KVM_DEV_RISCV_AIA_IMSIC_MKATTR(vcpu->id, isel), val,
+			false);
 }

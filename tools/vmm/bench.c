@@ -89,6 +89,7 @@ void bench_exit(struct vcpu *vcpu, double t)
  */
 void bench_resume(struct vcpu *vcpu, unsigned long cycle)
 {
+	const struct vm_state *vm = vcpu->vm;
 	long long cpu = cpu_us(), echo_us = -1;
 	double t_run = now();
 	uint64_t run_ticks = guest_ticks(vcpu);
@@ -100,7 +101,7 @@ void bench_resume(struct vcpu *vcpu, unsigned long cycle)
 	pthread_mutex_unlock(&echo_lock);
 
 	vmm_line("bench-vmm: vcpus=%d cycle=%lu echo_to_exit_us=%lld asleep_us=%lld cpu_asleep_us=%lld exit_ticks=%llu run_ticks=%llu timebase=%llu",
-		 opt.smp, cycle, echo_us, (long long)((t_run - t_exit) * 1e6),
+		 vm->opt->smp, cycle, echo_us, (long long)((t_run - t_exit) * 1e6),
 		 cpu - cpu_exit_us, (unsigned long long)exit_ticks,
-		 (unsigned long long)run_ticks, (unsigned long long)vm.timebase);
+		 (unsigned long long)run_ticks, (unsigned long long)vm->timebase);
 }

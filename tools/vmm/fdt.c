@@ -270,42 +270,45 @@ void describe_cpu(struct vcpu *vcpu, struct cpu_desc *d)
 #define IRQ_S_EXT		9
 
 /* The in-kernel AIA of aia.c, with the bindings Linux's drivers read */
-static void fdt_aia(struct fdt *f)
+static void fdt_aia(struct fdt *f, const struct vm_state *vm)
 {
+	const struct aia_layout *aia = &vm->aia;
+	int smp = vm->opt->smp;
 	uint32_t irqs[2 * MAX_VCPUS];
 	char name[32];
 
-	snprintf(name, sizeof(name), "imsics@%lx", (unsigned long)aia.imsic_base);
+	snprintf(name, sizeof(name), "imsics@%lx", (unsigned long)aia->imsic_base);
 	fdt_begin_node(f, name);
 	fdt_prop_str(f, "compatible", "riscv,imsics");
-	fdt_prop_reg(f, aia.imsic_base, opt.smp * KVM_DEV_RISCV_IMSIC_SIZE);
+	fdt_prop_reg(f, aia->imsic_base, smp * KVM_DEV_RISCV_IMSIC_SIZE);
 	fdt_prop(f, "interrupt-controller", NULL, 0);
 	fdt_prop_u32(f, "#interrupt-cells", 0);
 	fdt_prop(f, "msi-controller", NULL, 0);
-	fdt_prop_u32(f, "riscv,num-ids", aia.nr_ids);
+	fdt_prop_u32(f, "riscv,num-ids", aia->nr_ids);
 	/* each hart's S-mode external interrupt, in hart index order */
-	for (int i = 0; i < opt.smp; i++) {
+	for (int i = 0; i < smp; i++) {
 		irqs[2 * i] = __builtin_bswap32(PHANDLE_CPU_INTC(i));
 		irqs[2 * i + 1] = __builtin_bswap32(IRQ_S_EXT);
 	}
-	fdt_prop(f, "interrupts-extended", irqs, opt.smp * 2 * sizeof(irqs[0]));
+	fdt_prop(f, "interrupts-extended", irqs, smp * 2 * sizeof(irqs[0]));
 	fdt_prop_u32(f, "phandle", PHANDLE_IMSICS);
 	fdt_end_node(f);
 
-	snprintf(name, sizeof(name), "aplic@%lx", (unsigned long)aia.aplic_base);
+	snprintf(name, sizeof(name), "aplic@%lx", (unsigned long)aia->aplic_base);
 	fdt_begin_node(f, name);
 	fdt_prop_str(f, "compatible", "riscv,aplic");
-	fdt_prop_reg(f, aia.aplic_base, aia.aplic_size);
+	fdt_prop_reg(f, aia->aplic_base, aia->aplic_size);
 	fdt_prop(f, "interrupt-controller", NULL, 0);
 	fdt_prop_u32(f, "#interrupt-cells", 2);
 	fdt_prop_u32(f, "msi-parent", PHANDLE_IMSICS);
-	fdt_prop_u32(f, "riscv,num-sources", aia.nr_sources);
+	fdt_prop_u32(f, "riscv,num-sources", aia->nr_sources);
 	fdt_prop_u32(f, "phandle", PHANDLE_APLIC);
 	fdt_end_node(f);
 }
 
-size_t build_fdt(void *out, size_t max, const struct cpu_desc *cpu,
-		 uint64_t initrd_start, uint64_t initrd_end)
+size_t build_fdt(const struct vm_state *vm, void *out, size_t max,
+		 const struct cpu_desc *cpu, uint64_t initrd_start,
+		 uint64_t initrd_end)
 {
 	struct fdt f = { 0 };
 	char name[32];
@@ -317,7 +320,7 @@ size_t build_fdt(void *out, size_t max, const struct cpu_desc *cpu,
 	fdt_prop_str(&f, "model", "kvm-susp-vmm");
 
 	fdt_begin_node(&f, "chosen");
-	fdt_prop_str(&f, "bootargs", opt.append);
+	fdt_prop_str(&f, "bootargs", vm->opt->append);
 	if (initrd_end > initrd_start) {
 		fdt_prop_u64(&f, "linux,initrd-start", initrd_start);
 		fdt_prop_u64(&f, "linux,initrd-end", initrd_end);
@@ -327,14 +330,14 @@ size_t build_fdt(void *out, size_t max, const struct cpu_desc *cpu,
 	snprintf(name, sizeof(name), "memory@%lx", RAM_BASE);
 	fdt_begin_node(&f, name);
 	fdt_prop_str(&f, "device_type", "memory");
-	fdt_prop_reg(&f, RAM_BASE, vm.ram_size);
+	fdt_prop_reg(&f, RAM_BASE, vm->ram_size);
 	fdt_end_node(&f);
 
 	fdt_begin_node(&f, "cpus");
 	fdt_prop_u32(&f, "#address-cells", 1);
 	fdt_prop_u32(&f, "#size-cells", 0);
 	fdt_prop_u32(&f, "timebase-frequency", cpu->timebase);
-	for (int i = 0; i < opt.smp; i++) {
+	for (int i = 0; i < vm->opt->smp; i++) {
 		snprintf(name, sizeof(name), "cpu@%d", i);
 		fdt_begin_node(&f, name);
 		fdt_prop_str(&f, "device_type", "cpu");
@@ -361,8 +364,8 @@ size_t build_fdt(void *out, size_t max, const struct cpu_desc *cpu,
 	}
 	fdt_end_node(&f);
 
-	if (aia.nr_ids)
-		fdt_aia(&f);
+	if (vm->aia.nr_ids)
+		fdt_aia(&f, vm);
 
 	fdt_end_node(&f);
 	return fdt_finish(&f, out, max);

@@ -54,12 +54,12 @@ static void *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-void *gpa_to_hva(uint64_t gpa, uint64_t len)
+void *gpa_to_hva(const struct vm_state *vm, uint64_t gpa, uint64_t len)
 {
-	if (gpa < RAM_BASE || gpa - RAM_BASE > vm.ram_size ||
-	    len > vm.ram_size - (gpa - RAM_BASE))
+	if (gpa < RAM_BASE || gpa - RAM_BASE > vm->ram_size ||
+	    len > vm->ram_size - (gpa - RAM_BASE))
 		return NULL;
-	return (char *)vm.ram + (gpa - RAM_BASE);
+	return (char *)vm->ram + (gpa - RAM_BASE);
 }
 
 /*
@@ -67,49 +67,50 @@ void *gpa_to_hva(uint64_t gpa, uint64_t len)
  * device tree in the last 64 KiB, initrd just below it.  Returns the entry
  * point; the DTB address is returned through @dtb_gpa.
  */
-uint64_t load_guest(struct vcpu *boot, uint64_t *dtb_gpa)
+uint64_t load_guest(struct vm_state *vm, struct vcpu *boot, uint64_t *dtb_gpa)
 {
+	const struct options *opt = vm->opt;
 	struct riscv_image_header *hdr;
 	uint64_t kernel_gpa, kernel_end, initrd_gpa = 0, initrd_end = 0;
 	struct cpu_desc cpu = { 0 };
 	size_t len, initrd_len;
 	void *image, *initrd;
 
-	image = read_file(opt.kernel, &len);
+	image = read_file(opt->kernel, &len);
 	hdr = image;
 	if (len < sizeof(*hdr) || hdr->magic2 != RISCV_IMAGE_MAGIC2)
-		die(EXIT_FAIL, "%s: not a RISC-V Image (bad header magic)", opt.kernel);
+		die(EXIT_FAIL, "%s: not a RISC-V Image (bad header magic)", opt->kernel);
 	kernel_gpa = RAM_BASE + hdr->text_offset;
 	/* RV64 kernels map themselves with 2 MiB pages from the load address */
 	if (kernel_gpa & (SZ_2M - 1))
 		die(EXIT_FAIL, "%s: text_offset 0x%lx is not 2 MiB aligned",
-		    opt.kernel, (unsigned long)hdr->text_offset);
+		    opt->kernel, (unsigned long)hdr->text_offset);
 	/* image_size covers bss too; 0 means "unknown", be generous */
 	kernel_end = kernel_gpa + (hdr->image_size ? hdr->image_size : 2 * len);
-	if (!gpa_to_hva(kernel_gpa, kernel_end - kernel_gpa))
+	if (!gpa_to_hva(vm, kernel_gpa, kernel_end - kernel_gpa))
 		die(EXIT_FAIL, "kernel (%lu bytes) does not fit in %lu MiB of RAM",
-		    (unsigned long)(kernel_end - kernel_gpa), opt.mem_mib);
-	memcpy(gpa_to_hva(kernel_gpa, len), image, len);
+		    (unsigned long)(kernel_end - kernel_gpa), opt->mem_mib);
+	memcpy(gpa_to_hva(vm, kernel_gpa, len), image, len);
 	free(image);
 
-	*dtb_gpa = RAM_BASE + vm.ram_size - 0x10000;
+	*dtb_gpa = RAM_BASE + vm->ram_size - 0x10000;
 
-	if (opt.initrd) {
-		initrd = read_file(opt.initrd, &initrd_len);
+	if (opt->initrd) {
+		initrd = read_file(opt->initrd, &initrd_len);
 		initrd_gpa = (*dtb_gpa - initrd_len) & ~0xfffUL;
 		if (initrd_gpa < kernel_end)
 			die(EXIT_FAIL, "initrd does not fit between kernel and DTB");
 		initrd_end = initrd_gpa + initrd_len;
-		memcpy(gpa_to_hva(initrd_gpa, initrd_len), initrd, initrd_len);
+		memcpy(gpa_to_hva(vm, initrd_gpa, initrd_len), initrd, initrd_len);
 		free(initrd);
 	}
 
 	describe_cpu(boot, &cpu);
-	vm.timebase = cpu.timebase;
-	len = build_fdt(gpa_to_hva(*dtb_gpa, 0x10000), 0x10000, &cpu,
+	vm->timebase = cpu.timebase;
+	len = build_fdt(vm, gpa_to_hva(vm, *dtb_gpa, 0x10000), 0x10000, &cpu,
 			initrd_gpa, initrd_end);
 	vmm_log("guest: %d vcpu(s), %lu MiB, kernel at 0x%lx, initrd 0x%lx-0x%lx, dtb 0x%lx (%zu bytes)",
-		opt.smp, opt.mem_mib, (unsigned long)kernel_gpa,
+		opt->smp, opt->mem_mib, (unsigned long)kernel_gpa,
 		(unsigned long)initrd_gpa, (unsigned long)initrd_end,
 		(unsigned long)*dtb_gpa, len);
 	vmm_log("guest: riscv,isa=%s mmu-type=%s timebase=%lu", cpu.isa,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmm: options, VM and vCPU setup, messages and the final summary. See
- * vmm.h for the map of the other files.
+ * vmm: options, VM and vCPU setup and the final summary. See vmm.h for
+ * the map of the other files.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,7 +15,11 @@
 
 #include "vmm.h"
 
-struct options opt = {
+/*
+ * Only main() uses these two by name: every other function gets the VM,
+ * and through it the options, as a parameter.
+ */
+static struct options opt = {
 	.append		= "console=hvc0 earlycon=sbi",
 	.smp		= 1,
 	.mem_mib	= 256,
@@ -25,116 +29,44 @@ struct options opt = {
 	.aia_mode	= -1,
 };
 
-struct vm_state vm;
+static struct vm_state vm = {
+	.opt		= &opt,
+	.stop_lock	= PTHREAD_MUTEX_INITIALIZER,
+	.exit_status	= EXIT_FAIL,	/* until stop_all() says otherwise */
+};
 
-static struct timespec start_ts;
-static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool out_mid_line;	/* guest console left a partial line */
-
-double now(void)
+static void create_vm(struct vm_state *vm)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec - start_ts.tv_sec) +
-	       (ts.tv_nsec - start_ts.tv_nsec) / 1e9;
-}
-
-/*
- * VMM messages and guest console share stdout so that the order in the log
- * is the order in which things happened; start our lines on a fresh line.
- */
-static void vmm_vline(bool stamp, const char *fmt, va_list ap)
-{
-	pthread_mutex_lock(&out_lock);
-	if (out_mid_line)
-		fputc('\n', stdout);
-	out_mid_line = false;
-	if (stamp)
-		printf("vmm: [%12.6f] ", now());
-	vprintf(fmt, ap);
-	fputc('\n', stdout);
-	fflush(stdout);
-	pthread_mutex_unlock(&out_lock);
-}
-
-void vmm_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmm_vline(true, fmt, ap);
-	va_end(ap);
-}
-
-void vmm_line(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmm_vline(false, fmt, ap);
-	va_end(ap);
-}
-
-void console_out(const void *buf, size_t len)
-{
-	if (!len)
-		return;
-	watchdog_progress();
-	pthread_mutex_lock(&out_lock);
-	if (opt.bench)
-		bench_console(buf, len);
-	fwrite(buf, 1, len, stdout);
-	fflush(stdout);
-	out_mid_line = ((const char *)buf)[len - 1] != '\n';
-	pthread_mutex_unlock(&out_lock);
-}
-
-void die(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("vmm: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
-}
-
-
-static void create_vm(void)
-{
+	const struct options *opt = vm->opt;
 	struct kvm_userspace_memory_region region;
 
-	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm.kvm_fd < 0) {
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
 		fprintf(stderr, "vmm: cannot open /dev/kvm: %s (no KVM on this host, skipping)\n",
 			strerror(errno));
 		exit(EXIT_SKIP);
 	}
-	vm.vm_fd = ioctl(vm.kvm_fd, KVM_CREATE_VM, 0);
-	if (vm.vm_fd < 0)
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
 		die_errno("KVM_CREATE_VM");
 
-	vm.ram_size = opt.mem_mib << 20;
-	vm.ram = mmap(NULL, vm.ram_size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm.ram == MAP_FAILED)
-		die_errno("mapping %lu MiB of guest RAM", opt.mem_mib);
+	vm->ram_size = opt->mem_mib << 20;
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED)
+		die_errno("mapping %lu MiB of guest RAM", opt->mem_mib);
 
 	region = (struct kvm_userspace_memory_region) {
 		.slot = 0,
 		.guest_phys_addr = RAM_BASE,
-		.memory_size = vm.ram_size,
-		.userspace_addr = (uintptr_t)vm.ram,
+		.memory_size = vm->ram_size,
+		.userspace_addr = (uintptr_t)vm->ram,
 	};
-	if (ioctl(vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &region))
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region))
 		die_errno("KVM_SET_USER_MEMORY_REGION(slot 0 at 0x%lx)", RAM_BASE);
 
-	vm.run_size = ioctl(vm.kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if ((long)vm.run_size <= 0)
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if ((long)vm->run_size <= 0)
 		die_errno("KVM_GET_VCPU_MMAP_SIZE");
 }
 
@@ -147,7 +79,7 @@ static void enable_sbi_exts(struct vcpu *vcpu)
 	if (set_reg(vcpu, SBI_EXT_REG(KVM_RISCV_SBI_EXT_DBCN), 1))
 		die_errno("vcpu%d: enabling SBI DBCN (KVM_SET_ONE_REG)", vcpu->id);
 
-	if (opt.no_susp)
+	if (vcpu->vm->opt->no_susp)
 		return;
 	if (set_reg(vcpu, SBI_EXT_REG(KVM_RISCV_SBI_EXT_SUSP), 1)) {
 		if (errno == ENOENT || errno == EINVAL) {
@@ -160,13 +92,16 @@ static void enable_sbi_exts(struct vcpu *vcpu)
 	}
 }
 
-static void create_vcpu(struct vcpu *vcpu, int id)
+static void create_vcpu(struct vm_state *vm, int id)
 {
+	struct vcpu *vcpu = &vm->vcpus[id];
+
 	vcpu->id = id;
-	vcpu->fd = ioctl(vm.vm_fd, KVM_CREATE_VCPU, id);
+	vcpu->vm = vm;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
 	if (vcpu->fd < 0)
 		die_errno("KVM_CREATE_VCPU(%d)", id);
-	vcpu->run = mmap(NULL, vm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 vcpu->fd, 0);
 	if (vcpu->run == MAP_FAILED)
 		die_errno("mapping kvm_run of vcpu%d", id);
@@ -244,7 +179,7 @@ static long parse_num(const char *name, const char *s, long min, long max)
 	return v;
 }
 
-static void parse_options(int argc, char **argv)
+static void parse_options(struct options *opt, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "kernel",		required_argument, NULL, 'k' },
@@ -269,29 +204,29 @@ static void parse_options(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'k': opt.kernel = optarg; break;
-		case 'i': opt.initrd = optarg; break;
-		case 'a': opt.append = optarg; break;
-		case 's': opt.smp = parse_num("--smp", optarg, 1, MAX_VCPUS); break;
-		case 'm': opt.mem_mib = parse_num("--mem", optarg, 16, 4096); break;
-		case 'w': opt.wake_after_ms = parse_num("--wake-after", optarg, 0, 3600000); break;
-		case 'e': opt.expect_suspends = parse_num("--expect-suspends", optarg, 0, 1000000); break;
-		case 'd': opt.deny_suspend = parse_num("--deny-suspend", optarg, -1000, -1); break;
-		case 'L': opt.log_every = parse_num("--log-every", optarg, 0, 1000000); break;
-		case 'q': opt.log_every = 0; break;
-		case 'n': opt.no_susp = true; break;
-		case 'A': opt.no_aia = true; break;
-		case 'B': opt.bench = true; break;
+		case 'k': opt->kernel = optarg; break;
+		case 'i': opt->initrd = optarg; break;
+		case 'a': opt->append = optarg; break;
+		case 's': opt->smp = parse_num("--smp", optarg, 1, MAX_VCPUS); break;
+		case 'm': opt->mem_mib = parse_num("--mem", optarg, 16, 4096); break;
+		case 'w': opt->wake_after_ms = parse_num("--wake-after", optarg, 0, 3600000); break;
+		case 'e': opt->expect_suspends = parse_num("--expect-suspends", optarg, 0, 1000000); break;
+		case 'd': opt->deny_suspend = parse_num("--deny-suspend", optarg, -1000, -1); break;
+		case 'L': opt->log_every = parse_num("--log-every", optarg, 0, 1000000); break;
+		case 'q': opt->log_every = 0; break;
+		case 'n': opt->no_susp = true; break;
+		case 'A': opt->no_aia = true; break;
+		case 'B': opt->bench = true; break;
 		case 'W':
-			opt.watchdog = parse_num("--watchdog", optarg, 0, 86400);
+			opt->watchdog = parse_num("--watchdog", optarg, 0, 86400);
 			break;
 		case 'M':
 			if (!strcmp(optarg, "emul"))
-				opt.aia_mode = KVM_DEV_RISCV_AIA_MODE_EMUL;
+				opt->aia_mode = KVM_DEV_RISCV_AIA_MODE_EMUL;
 			else if (!strcmp(optarg, "hwaccel"))
-				opt.aia_mode = KVM_DEV_RISCV_AIA_MODE_HWACCEL;
+				opt->aia_mode = KVM_DEV_RISCV_AIA_MODE_HWACCEL;
 			else if (!strcmp(optarg, "auto"))
-				opt.aia_mode = KVM_DEV_RISCV_AIA_MODE_AUTO;
+				opt->aia_mode = KVM_DEV_RISCV_AIA_MODE_AUTO;
 			else
 				usage("--aia-mode: emul, hwaccel or auto, not '%s'", optarg);
 			break;
@@ -301,7 +236,7 @@ static void parse_options(int argc, char **argv)
 	}
 	if (optind < argc)
 		usage("unexpected argument '%s'", argv[optind]);
-	if (!opt.kernel)
+	if (!opt->kernel)
 		usage("--kernel is required");
 }
 
@@ -313,8 +248,8 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int status;
 
-	clock_gettime(CLOCK_MONOTONIC, &start_ts);
-	parse_options(argc, argv);
+	now_init();
+	parse_options(&opt, argc, argv);
 
 	/* no SA_RESTART: the point of SIGUSR2 is to break out of KVM_RUN */
 	if (sigaction(SIGUSR2, &sa, NULL))
@@ -324,36 +259,36 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	create_vm();
+	create_vm(&vm);
 	for (int i = 0; i < opt.smp; i++)
-		create_vcpu(&vm.vcpus[i], i);
+		create_vcpu(&vm, i);
 	/* after the vCPUs: KVM gives each one an IMSIC */
 	if (!opt.no_aia)
-		aia_create();
+		aia_create(&vm);
 	vmm_log("vm: SBI DBCN%s enabled on %d vcpu(s)",
 		opt.no_susp ? "" : " and SUSP", opt.smp);
 
 	boot = &vm.vcpus[0];
-	entry = load_guest(boot, &dtb_gpa);
+	entry = load_guest(&vm, boot, &dtb_gpa);
 	if (set_reg(boot, CORE_REG(regs.pc), entry) ||
 	    set_reg(boot, CORE_REG(regs.a0), 0) ||
 	    set_reg(boot, CORE_REG(regs.a1), dtb_gpa))
 		die_errno("setting boot registers of vcpu0");
 
 	/* stop_all() signals every thread: let it wait until they all exist */
-	pthread_mutex_lock(&stop_lock);
+	pthread_mutex_lock(&vm.stop_lock);
 	for (int i = 0; i < opt.smp; i++) {
 		errno = pthread_create(&vm.vcpus[i].thread, NULL, vcpu_thread,
 				       &vm.vcpus[i]);
 		if (errno)
 			die_errno("creating thread for vcpu%d", i);
 	}
-	pthread_mutex_unlock(&stop_lock);
-	watchdog_start();
+	pthread_mutex_unlock(&vm.stop_lock);
+	watchdog_start(&vm);
 	for (int i = 0; i < opt.smp; i++)
 		pthread_join(vm.vcpus[i].thread, NULL);
 
-	status = suspend_summary(exit_status);
+	status = suspend_summary(&vm, vm.exit_status);
 	if (watchdog_fired())
 		vmm_log("summary: the watchdog fired: no guest progress for %ld s",
 			opt.watchdog);

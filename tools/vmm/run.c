@@ -8,11 +8,6 @@
 
 #include "vmm.h"
 
-pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
-volatile bool stopping;
-int exit_status = EXIT_FAIL;
-double t_first_run;
-
 void kick_handler(int sig)
 {
 	(void)sig;	/* only here so that KVM_RUN returns -EINTR */
@@ -23,23 +18,33 @@ void kick_handler(int sig)
  * its stopping check and KVM_RUN; the signal wakes one sleeping inside
  * KVM_RUN (a stopped hart sleeps there) or waiting for a wake event.
  */
-void stop_all(int status)
+void stop_all(struct vm_state *vm, int status)
 {
-	pthread_mutex_lock(&stop_lock);
-	if (!stopping) {
-		exit_status = status;
-		stopping = true;
-		for (int i = 0; i < opt.smp; i++) {
-			vm.vcpus[i].run->immediate_exit = 1;
-			if (!pthread_equal(vm.vcpus[i].thread, pthread_self()))
-				pthread_kill(vm.vcpus[i].thread, SIGUSR2);
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!vm->stopping) {
+		vm->exit_status = status;
+		vm->stopping = true;
+		for (int i = 0; i < vm->opt->smp; i++) {
+			vm->vcpus[i].run->immediate_exit = 1;
+			if (!pthread_equal(vm->vcpus[i].thread, pthread_self()))
+				pthread_kill(vm->vcpus[i].thread, SIGUSR2);
 		}
 	}
-	pthread_mutex_unlock(&stop_lock);
+	pthread_mutex_unlock(&vm->stop_lock);
 }
 
-static void handle_dbcn(struct kvm_run *run)
+/* guest console output is guest progress; --bench looks for its lines */
+static void console_out(struct vcpu *vcpu, const void *buf, size_t len)
 {
+	if (!len)
+		return;
+	watchdog_progress();
+	console_write(buf, len, vcpu->vm->opt->bench ? bench_console : NULL);
+}
+
+static void handle_dbcn(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
 	unsigned long num = run->riscv_sbi.args[0];
 	uint64_t base = run->riscv_sbi.args[1];
 	void *buf;
@@ -47,12 +52,12 @@ static void handle_dbcn(struct kvm_run *run)
 	switch (run->riscv_sbi.function_id) {
 	case SBI_EXT_DBCN_WRITE:
 		/* on RV64 base_addr_lo is the whole address; hi must be 0 */
-		buf = gpa_to_hva(base, num);
+		buf = gpa_to_hva(vcpu->vm, base, num);
 		if (run->riscv_sbi.args[2] || !buf) {
 			run->riscv_sbi.ret[0] = SBI_ERR_INVALID_PARAM;
 			break;
 		}
-		console_out(buf, num);
+		console_out(vcpu, buf, num);
 		run->riscv_sbi.ret[0] = SBI_SUCCESS;
 		run->riscv_sbi.ret[1] = num;
 		break;
@@ -64,7 +69,7 @@ static void handle_dbcn(struct kvm_run *run)
 	case SBI_EXT_DBCN_WRITE_BYTE: {
 		char c = run->riscv_sbi.args[0];
 
-		console_out(&c, 1);
+		console_out(vcpu, &c, 1);
 		run->riscv_sbi.ret[0] = SBI_SUCCESS;
 		run->riscv_sbi.ret[1] = 0;
 		break;
@@ -82,14 +87,14 @@ static void handle_sbi(struct vcpu *vcpu)
 	switch (run->riscv_sbi.extension_id) {
 	case SBI_EXT_0_1_CONSOLE_PUTCHAR:
 		c = run->riscv_sbi.args[0];
-		console_out(&c, 1);
+		console_out(vcpu, &c, 1);
 		run->riscv_sbi.ret[0] = 0;
 		break;
 	case SBI_EXT_0_1_CONSOLE_GETCHAR:
 		run->riscv_sbi.ret[0] = -1;	/* no input */
 		break;
 	case SBI_EXT_DBCN:
-		handle_dbcn(run);
+		handle_dbcn(vcpu);
 		break;
 	case SBI_EXT_SUSP:
 		handle_susp(vcpu);
@@ -111,17 +116,17 @@ static void handle_system_event(struct vcpu *vcpu)
 	switch (run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
 		vmm_log("shutdown: requested by vcpu%d", vcpu->id);
-		stop_all(EXIT_PASS);
+		stop_all(vcpu->vm, EXIT_PASS);
 		break;
 	case KVM_SYSTEM_EVENT_RESET:
 		vmm_log("reset: requested by vcpu%d; this VMM does not reboot, "
 			"treating it as guest failure", vcpu->id);
-		stop_all(EXIT_FAIL);
+		stop_all(vcpu->vm, EXIT_FAIL);
 		break;
 	default:
 		vmm_log("vcpu%d: unexpected system event %u", vcpu->id,
 			run->system_event.type);
-		stop_all(EXIT_FAIL);
+		stop_all(vcpu->vm, EXIT_FAIL);
 	}
 }
 
@@ -131,18 +136,18 @@ void *vcpu_thread(void *arg)
 	struct kvm_run *run = vcpu->run;
 
 	if (vcpu->id == 0) {
-		t_first_run = now();
+		vcpu->vm->t_first_run = now();
 		vmm_log("vm: vcpu0 enters the guest");
 	}
 
-	while (!stopping) {
+	while (!vcpu->vm->stopping) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR)
 				watchdog_sample(vcpu);
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			vmm_log("vcpu%d: KVM_RUN: %s", vcpu->id, strerror(errno));
-			stop_all(EXIT_FAIL);
+			stop_all(vcpu->vm, EXIT_FAIL);
 			break;
 		}
 
@@ -160,12 +165,12 @@ void *vcpu_thread(void *arg)
 			vmm_log("vcpu%d: MMIO %s at 0x%lx: no device there",
 				vcpu->id, run->mmio.is_write ? "write" : "read",
 				(unsigned long)run->mmio.phys_addr);
-			stop_all(EXIT_FAIL);
+			stop_all(vcpu->vm, EXIT_FAIL);
 			break;
 		default:
 			vmm_log("vcpu%d: unexpected exit reason %u", vcpu->id,
 				run->exit_reason);
-			stop_all(EXIT_FAIL);
+			stop_all(vcpu->vm, EXIT_FAIL);
 		}
 	}
 	/*

@@ -24,11 +24,12 @@ enum wake { WAKE_NONE, WAKE_TIMER, WAKE_SIGUSR1 };
  * process (all threads block it, so sigtimedwait() collects it) or the
  * --wake-after timer.  Returns WAKE_NONE if we are being stopped instead.
  */
-static enum wake wait_for_wake(void)
+static enum wake wait_for_wake(const struct vm_state *vm)
 {
+	long wake_after_ms = vm->opt->wake_after_ms;
 	struct timespec ts = {
-		.tv_sec = opt.wake_after_ms / 1000,
-		.tv_nsec = (opt.wake_after_ms % 1000) * 1000000,
+		.tv_sec = wake_after_ms / 1000,
+		.tv_nsec = (wake_after_ms % 1000) * 1000000,
 	};
 	struct timespec zero = { 0 };
 	sigset_t set;
@@ -45,7 +46,7 @@ static enum wake wait_for_wake(void)
 		;
 
 	for (;;) {
-		if (opt.wake_after_ms > 0)
+		if (wake_after_ms > 0)
 			sig = sigtimedwait(&set, NULL, &ts);
 		else
 			sig = sigwaitinfo(&set, NULL);
@@ -53,7 +54,7 @@ static enum wake wait_for_wake(void)
 			return WAKE_SIGUSR1;
 		if (sig < 0 && errno == EAGAIN)
 			return WAKE_TIMER;
-		if (stopping)
+		if (vm->stopping)
 			return WAKE_NONE;
 		/* EINTR from a stray signal: the timer restarts, good enough */
 	}
@@ -68,6 +69,7 @@ static enum wake wait_for_wake(void)
  */
 void handle_susp(struct vcpu *vcpu)
 {
+	const struct options *opt = vcpu->vm->opt;
 	struct kvm_run *run = vcpu->run;
 	double t_suspend, t_resume;
 	unsigned long n;
@@ -81,43 +83,43 @@ void handle_susp(struct vcpu *vcpu)
 
 	t_suspend = now();
 	watchdog_progress();
-	if (opt.bench)
+	if (opt->bench)
 		bench_exit(vcpu, t_suspend);
 	if (!t_first_suspend)
 		t_first_suspend = t_suspend;
 	t_last_suspend = t_suspend;
 	/* the first and every Nth suspend exit (handled or denied) */
 	n = nr_suspends + nr_denied + 1;
-	log = opt.log_every && (n == 1 || n % opt.log_every == 0);
+	log = opt->log_every && (n == 1 || n % opt->log_every == 0);
 	if (log)
 		vmm_log("suspend: #%lu vcpu%d sleep_type=0x%lx resume_addr=0x%lx opaque=0x%lx",
 			n, vcpu->id, (unsigned long)run->riscv_sbi.args[0],
 			(unsigned long)run->riscv_sbi.args[1],
 			(unsigned long)run->riscv_sbi.args[2]);
 
-	if (opt.deny_suspend) {
+	if (opt->deny_suspend) {
 		/*
 		 * With DENIED or FAILURE, KVM drops the pending reset and the
 		 * guest sees this error (hardening only); other errors resume.
 		 */
-		run->riscv_sbi.ret[0] = opt.deny_suspend;
+		run->riscv_sbi.ret[0] = opt->deny_suspend;
 		run->riscv_sbi.ret[1] = 0;
 		nr_denied++;
 		if (log)
-			vmm_log("suspend: denied with SBI error %ld", opt.deny_suspend);
+			vmm_log("suspend: denied with SBI error %ld", opt->deny_suspend);
 		return;
 	}
 
 	/* a guest asleep is no hang, however long its wake takes */
 	watchdog_asleep(true);
-	wake = wait_for_wake();
+	wake = wait_for_wake(vcpu->vm);
 	watchdog_asleep(false);
 	if (wake == WAKE_NONE)
 		return;
 	if (wake == WAKE_TIMER) {
 		nr_timer_wakes++;
 		if (log)
-			vmm_log("wake: timer after %ld ms", opt.wake_after_ms);
+			vmm_log("wake: timer after %ld ms", opt->wake_after_ms);
 	} else {
 		nr_sigusr1_wakes++;
 		if (log)
@@ -142,7 +144,7 @@ void handle_susp(struct vcpu *vcpu)
 		vmm_log("resume: vcpu%d (round trip %.3f s)", vcpu->id,
 			t_resume - t_suspend);
 	/* last: the vCPU thread goes straight back into KVM_RUN */
-	if (opt.bench)
+	if (opt->bench)
 		bench_resume(vcpu, nr_suspends);
 }
 
@@ -158,8 +160,10 @@ static int cmp_double(const void *a, const void *b)
  * exit status of the VMM, @status unless the count is wrong. The last two
  * lines are the host's view of the run, whatever the guest printed.
  */
-int suspend_summary(int status)
+int suspend_summary(const struct vm_state *vm, int status)
 {
+	const struct options *opt = vm->opt;
+
 	if (nr_suspends) {
 		double median;
 
@@ -167,22 +171,22 @@ int suspend_summary(int status)
 		median = (round_trips[(nr_suspends - 1) / 2] +
 			  round_trips[nr_suspends / 2]) / 2;
 		vmm_log("summary: %lu suspend(s), %lu denied, median suspend->resume round trip %.3f s, first suspend %.3f s after vcpu0 entered the guest",
-			nr_suspends, nr_denied, median, t_first_suspend - t_first_run);
+			nr_suspends, nr_denied, median, t_first_suspend - vm->t_first_run);
 		vmm_log("summary: round trip min %.3f s, max %.3f s; woken by timer %lu, by SIGUSR1 %lu; last suspend %.3f s after vcpu0 entered the guest",
 			round_trips[0], round_trips[nr_suspends - 1],
 			nr_timer_wakes, nr_sigusr1_wakes,
-			t_last_suspend - t_first_run);
+			t_last_suspend - vm->t_first_run);
 	} else {
 		vmm_log("summary: 0 suspends, %lu denied", nr_denied);
 	}
-	if (opt.expect_suspends < 0)
+	if (opt->expect_suspends < 0)
 		vmm_log("summary: %lu suspend(s) handled, no --expect-suspends",
 			nr_suspends);
-	else if ((unsigned long)opt.expect_suspends == nr_suspends)
+	else if ((unsigned long)opt->expect_suspends == nr_suspends)
 		vmm_log("summary: %lu suspend(s) handled, as --expect-suspends %ld expected",
-			nr_suspends, opt.expect_suspends);
+			nr_suspends, opt->expect_suspends);
 	else {
-		vmm_log("expected %ld suspend(s), handled %lu", opt.expect_suspends,
+		vmm_log("expected %ld suspend(s), handled %lu", opt->expect_suspends,
 			nr_suspends);
 		if (status == EXIT_PASS)
 			status = EXIT_MISMATCH;

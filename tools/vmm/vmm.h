@@ -9,8 +9,12 @@
  * VMM has to emulate. HSM, IPI, RFENCE, TIME and SRST are handled by KVM
  * itself; only the console, SUSP and anything unknown reach us.
  *
- * One file per concern:
+ * One file per concern. Each gets the VM it works on as a parameter (a
+ * vCPU has a pointer to its VM, as kvmtool's kvm_cpu has): no file but
+ * main.c sees the options or the VM as globals, and none uses main.c.
  *   main.c     options, VM and vCPU setup, the summary
+ *   util.c     messages and guest console output in one stream, die();
+ *              libc only
  *   aia.c      the in-kernel AIA device
  *   fdt.c      the device tree the guest boots with
  *   load.c     loading the kernel Image and initrd
@@ -73,11 +77,14 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+struct vm_state;
+
 struct vcpu {
 	int			id;
 	int			fd;
 	struct kvm_run		*run;
 	pthread_t		thread;
+	struct vm_state		*vm;
 };
 
 struct options {
@@ -96,9 +103,21 @@ struct options {
 	long		watchdog;		/* s without progress; 0 off */
 	int		aia_mode;		/* -1: KVM's default */
 };
-extern struct options opt;
+
+/*
+ * aia.c: where the in-kernel AIA sits in guest physical memory, for the
+ * device tree; nr_ids == 0 means the guest has no AIA.
+ */
+struct aia_layout {
+	uint64_t	imsic_base;	/* vCPU i's IMSIC page: base + i * 4 KiB */
+	uint64_t	aplic_base;
+	uint64_t	aplic_size;
+	uint32_t	nr_ids;		/* interrupt identities per IMSIC */
+	uint32_t	nr_sources;	/* APLIC wired sources */
+};
 
 struct vm_state {
+	const struct options *opt;	/* what the VM was built with */
 	int		kvm_fd;
 	int		vm_fd;
 	void		*ram;
@@ -106,15 +125,28 @@ struct vm_state {
 	size_t		run_size;
 	uint64_t	timebase;	/* Hz of the time CSR, as in the DT */
 	struct vcpu	vcpus[MAX_VCPUS];
-};
-extern struct vm_state vm;
 
-/* main.c: messages, in the order things happened */
+	struct aia_layout aia;		/* aia.c */
+	int		aia_fd;		/* aia.c: the device, if aia.nr_ids */
+
+	/* run.c: stop_all() sets stopping and exit_status under stop_lock */
+	pthread_mutex_t	stop_lock;
+	volatile bool	stopping;
+	int		exit_status;
+	double		t_first_run;	/* now() as vcpu0 first entered KVM_RUN */
+};
+
+/*
+ * util.c: messages, in the order things happened. It knows no VM, so that
+ * every other file can use it.
+ */
+void now_init(void);
 double now(void);
 void vmm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* a line without vmm_log()'s prefix, for parsers */
 void vmm_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void console_out(const void *buf, size_t len);
+void console_write(const void *buf, size_t len,
+		   void (*tap)(const char *buf, size_t len));
 void die(int status, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 /* perror() with the context of what we were trying to do */
@@ -145,21 +177,10 @@ static inline int set_reg(struct vcpu *vcpu, uint64_t id, uint64_t val)
 	return ioctl(vcpu->fd, KVM_SET_ONE_REG, &reg);
 }
 
-/*
- * aia.c: where the in-kernel AIA sits in guest physical memory, for the
- * device tree; nr_ids == 0 means the guest has no AIA.
- */
-struct aia_layout {
-	uint64_t	imsic_base;	/* vCPU i's IMSIC page: base + i * 4 KiB */
-	uint64_t	aplic_base;
-	uint64_t	aplic_size;
-	uint32_t	nr_ids;		/* interrupt identities per IMSIC */
-	uint32_t	nr_sources;	/* APLIC wired sources */
-};
-extern struct aia_layout aia;
-void aia_create(void);
-/* one register of vCPU @id's IMSIC file, by its iselect number */
-int aia_imsic_get(int id, unsigned int isel, unsigned long *val);
+/* aia.c: fills vm->aia, or leaves it zero where the host has no AIA */
+void aia_create(struct vm_state *vm);
+/* one register of @vcpu's IMSIC file, by its iselect number */
+int aia_imsic_get(struct vcpu *vcpu, unsigned int isel, unsigned long *val);
 
 /* fdt.c */
 struct cpu_desc {
@@ -169,25 +190,22 @@ struct cpu_desc {
 	uint64_t	cbom_block, cboz_block;
 };
 void describe_cpu(struct vcpu *vcpu, struct cpu_desc *d);
-size_t build_fdt(void *out, size_t max, const struct cpu_desc *cpu,
-		 uint64_t initrd_start, uint64_t initrd_end);
+size_t build_fdt(const struct vm_state *vm, void *out, size_t max,
+		 const struct cpu_desc *cpu, uint64_t initrd_start,
+		 uint64_t initrd_end);
 
 /* load.c */
-void *gpa_to_hva(uint64_t gpa, uint64_t len);
-uint64_t load_guest(struct vcpu *boot, uint64_t *dtb_gpa);
+void *gpa_to_hva(const struct vm_state *vm, uint64_t gpa, uint64_t len);
+uint64_t load_guest(struct vm_state *vm, struct vcpu *boot, uint64_t *dtb_gpa);
 
 /* run.c */
-extern volatile bool stopping;
-extern pthread_mutex_t stop_lock;
-extern int exit_status;
-extern double t_first_run;
 void kick_handler(int sig);
-void stop_all(int status);
+void stop_all(struct vm_state *vm, int status);
 void *vcpu_thread(void *arg);
 
 /* suspend.c */
 void handle_susp(struct vcpu *vcpu);
-int suspend_summary(int status);
+int suspend_summary(const struct vm_state *vm, int status);
 
 /* bench.c */
 void bench_console(const char *buf, size_t len);
@@ -195,7 +213,7 @@ void bench_exit(struct vcpu *vcpu, double t);
 void bench_resume(struct vcpu *vcpu, unsigned long cycle);
 
 /* watchdog.c: what counts as guest progress; each vCPU dumps itself */
-void watchdog_start(void);
+void watchdog_start(struct vm_state *vm);
 void watchdog_progress(void);
 void watchdog_asleep(bool asleep);
 void watchdog_dump(struct vcpu *vcpu);

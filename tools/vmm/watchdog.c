@@ -152,7 +152,7 @@ static size_t format_isel(struct vcpu *vcpu, const char *name,
 {
 	unsigned long val;
 
-	if (aia_imsic_get(vcpu->id, isel, &val))
+	if (aia_imsic_get(vcpu, isel, &val))
 		return snprintf(buf, len, " %s=?", name);
 	return snprintf(buf, len, " %s=0x%lx", name, val);
 }
@@ -165,7 +165,7 @@ static size_t format_isel(struct vcpu *vcpu, const char *name,
 static void format_imsic(struct vcpu *vcpu, char *buf, size_t len)
 {
 	/* RV64 has only the even eipN/eieN, 64 identities each */
-	unsigned int words = (aia.nr_ids + 1 + 63) / 64;
+	unsigned int words = (vcpu->vm->aia.nr_ids + 1 + 63) / 64;
 	size_t used = 0;
 	char name[16];
 
@@ -281,15 +281,15 @@ static void format_stats_delta(char *buf, size_t len)
 		snprintf(buf, len, " none moved");
 }
 
-static void take_samples(void)
+static void take_samples(struct vm_state *vm)
 {
 	char buf[1024];
 
 	read_vm_stats(&stats_before);
 	for (int k = 0; k < NR_SAMPLES; k++) {
-		for (int i = 0; i < opt.smp; i++) {
+		for (int i = 0; i < vm->opt->smp; i++) {
 			sample_wanted[i] = k + 1;
-			pthread_kill(vm.vcpus[i].thread, SIGUSR2);
+			pthread_kill(vm->vcpus[i].thread, SIGUSR2);
 		}
 		usleep(SAMPLE_GAP_MS * 1000);
 	}
@@ -301,6 +301,7 @@ static void take_samples(void)
 /* called by each vCPU thread as it leaves, so exactly once per vCPU */
 void watchdog_dump(struct vcpu *vcpu)
 {
+	bool has_aia = vcpu->vm->aia.nr_ids;
 	char core[256], csr[512], imsic[512], samples_buf[512], b1[24], b2[24];
 	const char *mp, *ticks, *compare, *state;
 
@@ -314,7 +315,7 @@ void watchdog_dump(struct vcpu *vcpu)
 	ticks = timer_reg(vcpu, TIMER_REG(time), b1, sizeof(b1));
 	compare = timer_reg(vcpu, TIMER_REG(compare), b2, sizeof(b2));
 	state = timer_state(vcpu);
-	if (aia.nr_ids)
+	if (has_aia)
 		format_imsic(vcpu, imsic, sizeof(imsic));
 	format_samples(vcpu, samples_buf, sizeof(samples_buf));
 
@@ -323,7 +324,7 @@ void watchdog_dump(struct vcpu *vcpu)
 	vmm_log("watchdog: vcpu%d%s", vcpu->id, csr);
 	vmm_log("watchdog: vcpu%d timer time=%s compare=%s state=%s",
 		vcpu->id, ticks, compare, state);
-	if (aia.nr_ids)
+	if (has_aia)
 		vmm_log("watchdog: vcpu%d imsic%s", vcpu->id, imsic);
 	vmm_log("watchdog: vcpu%d pc/scause/sstatus every %d ms before:%s",
 		vcpu->id, SAMPLE_GAP_MS, samples_buf);
@@ -333,30 +334,32 @@ void watchdog_dump(struct vcpu *vcpu)
 
 static void *watchdog_thread(void *arg)
 {
-	(void)arg;
+	struct vm_state *vm = arg;
+	long timeout_s = vm->opt->watchdog;
+
 	for (;;) {
 		sleep(1);
-		if (stopping)
+		if (vm->stopping)
 			return NULL;
 		if (asleep)
 			continue;
-		if (now() * 1000 - progress_ms < opt.watchdog * 1000)
+		if (now() * 1000 - progress_ms < timeout_s * 1000)
 			continue;
 
 		/*
 		 * Under stop_lock, so that the line comes before any dump: a
 		 * vCPU thread only leaves once stopping is set.
 		 */
-		pthread_mutex_lock(&stop_lock);
-		fired = !stopping;
+		pthread_mutex_lock(&vm->stop_lock);
+		fired = !vm->stopping;
 		if (fired)
 			vmm_log("watchdog: no guest progress for %ld s; vCPU state follows",
-				opt.watchdog);
-		pthread_mutex_unlock(&stop_lock);
+				timeout_s);
+		pthread_mutex_unlock(&vm->stop_lock);
 		if (!fired)
 			return NULL;	/* a shutdown came first */
-		take_samples();
-		stop_all(EXIT_FAIL);
+		take_samples(vm);
+		stop_all(vm, EXIT_FAIL);
 		break;
 	}
 
@@ -367,18 +370,18 @@ static void *watchdog_thread(void *arg)
 	sleep(DUMP_GRACE_S);
 	pthread_mutex_lock(&dump_lock);
 	vmm_log("watchdog: %d of %d vCPU thread(s) came out of KVM_RUN within %d s; exit status %d",
-		nr_dumped, opt.smp, DUMP_GRACE_S, EXIT_FAIL);
+		nr_dumped, vm->opt->smp, DUMP_GRACE_S, EXIT_FAIL);
 	exit(EXIT_FAIL);
 }
 
-void watchdog_start(void)
+void watchdog_start(struct vm_state *vm)
 {
 	pthread_t thread;
 
-	if (!opt.watchdog)
+	if (!vm->opt->watchdog)
 		return;
 	watchdog_progress();
-	errno = pthread_create(&thread, NULL, watchdog_thread, NULL);
+	errno = pthread_create(&thread, NULL, watchdog_thread, vm);
 	if (errno)
 		die_errno("creating the watchdog thread");
 	pthread_detach(thread);
