@@ -12,6 +12,8 @@
  * One file per concern. Each gets the VM it works on as a parameter (a
  * vCPU has a pointer to its VM, as kvmtool's kvm_cpu has): no file but
  * main.c sees the options or the VM as globals, and none uses main.c.
+ * No file calls one that calls it back, however indirectly: each can be
+ * read with vmm.h and the files below it.
  *   main.c     options, VM and vCPU setup, the summary
  *   util.c     messages and guest console output in one stream, die();
  *              libc only
@@ -19,6 +21,7 @@
  *   fdt.c      the device tree the guest boots with
  *   load.c     loading the kernel Image and initrd
  *   run.c      the vCPU threads and the SBI exits but SUSP
+ *   vm.c       stopping the VM: kicks every vCPU thread out of KVM_RUN
  *   suspend.c  SBI system suspend: waiting for a wake event, resuming
  *   bench.c    --bench: suspend and resume latencies, host CPU time asleep
  *   watchdog.c --watchdog: a guest that stops making progress fails the run
@@ -129,11 +132,12 @@ struct vm_state {
 	struct aia_layout aia;		/* aia.c */
 	int		aia_fd;		/* aia.c: the device, if aia.nr_ids */
 
-	/* run.c: stop_all() sets stopping and exit_status under stop_lock */
+	/* vm.c: stop_all() sets stopping and exit_status under stop_lock */
 	pthread_mutex_t	stop_lock;
 	volatile bool	stopping;
 	int		exit_status;
-	double		t_first_run;	/* now() as vcpu0 first entered KVM_RUN */
+
+	double		t_first_run;	/* run.c: now() as vcpu0 first entered KVM_RUN */
 };
 
 /*
@@ -199,8 +203,6 @@ void *gpa_to_hva(const struct vm_state *vm, uint64_t gpa, uint64_t len);
 uint64_t load_guest(struct vm_state *vm, struct vcpu *boot, uint64_t *dtb_gpa);
 
 /* run.c */
-void kick_handler(int sig);
-void stop_all(struct vm_state *vm, int status);
 void *vcpu_thread(void *arg);
 
 /* suspend.c */
@@ -211,6 +213,10 @@ int suspend_summary(const struct vm_state *vm, int status);
 void bench_console(const char *buf, size_t len);
 void bench_exit(struct vcpu *vcpu, double t);
 void bench_resume(struct vcpu *vcpu, unsigned long cycle);
+
+/* vm.c: under run.c and watchdog.c, which both stop the VM */
+void kick_handler(int sig);
+void stop_all(struct vm_state *vm, int status);
 
 /* watchdog.c: what counts as guest progress; each vCPU dumps itself */
 void watchdog_start(struct vm_state *vm);
