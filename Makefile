@@ -34,6 +34,9 @@ UPSTREAM_IMAGE := $(UPSTREAM_TREE)/arch/riscv/boot/Image
 # ... and its worktree with our scounteren fix ported, the upstream guest
 UPSTREAM_GUEST_IMAGE := $(UPSTREAM_TREE)-guest/arch/riscv/boot/Image
 UPSTREAM_SELFTESTS := $(BUILD)/upstream-selftests
+# Our selftests as the core part builds them (scripts/core-selftests.sh):
+# the ABI test of upstream's behaviour, for the upstream and core kernels
+CORE_SELFTESTS := $(BUILD)/core-selftests
 
 LOCK := flock /tmp/kvm-susp-build.lock
 
@@ -43,7 +46,7 @@ SELFTESTS := $(BUILD)/selftests
 
 .PHONY: all demo check gates deps tree reapply patches maintainers kernel selftests \
 	vmm run negative mutants clean debug-kernel debug bench soak \
-	upstream-kernel upstream-selftests upstream
+	upstream-kernel upstream-selftests upstream core-selftests host-tools
 
 all: demo
 
@@ -79,6 +82,16 @@ selftests: tree
 vmm: kernel selftests
 	@scripts/vmm-files.sh $(BUILD)/stage $(HDR)
 
+core-selftests: tree
+	@echo "core-selftests: the core part's KVM selftests (static)"
+	@$(LOCK) scripts/core-selftests.sh $(TREE) $(PATCHES) $(CORE_SELFTESTS)
+
+# tools/bench's programs on the selftest library, staged as /bench:
+# sbi_susp_abandoned for check (tools/tests/abandoned.list), and the bench
+host-tools: selftests
+	@$(MAKE) -s -C tools/bench TREE=$(TREE) SELFTESTS=$(SELFTESTS) HDR=$(HDR) \
+		OUT=$(BUILD)/stage/bench
+
 # Boot the test host with one test list: make run LIST=tools/tests/demo.list
 # HOST=aia boots a test host with AIA, where KVM offers guests its
 # in-kernel AIA (scripts/run-qemu.sh); HOST=plain (default) one without.
@@ -97,7 +110,7 @@ LISTNAME = $(notdir $(basename $(LIST)))
 KERNEL_IMAGE = $(if $(filter debug,$(KERNEL)),$(DEBUG_IMAGE),$(if $(filter upstream,$(KERNEL)),$(UPSTREAM_IMAGE),$(IMAGE)))
 RUN = $(if $(filter-out normal,$(KERNEL)),$(KERNEL)$(if $(filter-out $(KERNEL),$(LISTNAME)),-$(LISTNAME)),$(LISTNAME))$(if $(filter aia,$(HOST)),-aia)$(if $(QEMU),-$(notdir $(patsubst %/,%,$(QEMU))))
 run:
-	@UPSTREAM_SELFTESTS=$(UPSTREAM_SELFTESTS) \
+	@UPSTREAM_SELFTESTS=$(UPSTREAM_SELFTESTS) CORE_SELFTESTS=$(CORE_SELFTESTS) \
 		scripts/initramfs.sh $(TREE) $(SELFTESTS) $(BUILD)/stage $(LIST) \
 		$(BUILD)/initramfs-$(LISTNAME).cpio
 	$(if $(filter-out system,$(QEMU)),@scripts/qemu10.sh $(QEMU))
@@ -112,7 +125,7 @@ demo: kernel selftests vmm
 	@$(MAKE) -s run LIST=tools/tests/demo.list
 
 # The new selftest against kernels lacking parts of the series
-negative: kernel selftests vmm upstream-kernel
+negative: kernel selftests vmm upstream-kernel core-selftests
 	@$(LOCK) scripts/negative-controls.sh $(TREE) $(SELFTESTS) $(BUILD)
 
 gates: tree
@@ -148,7 +161,7 @@ upstream-selftests: upstream-kernel
 	@KEEP_GOING=1 $(LOCK) scripts/build-selftests.sh $(UPSTREAM_TREE) \
 		$(BUILD)/upstream-headers $(UPSTREAM_SELFTESTS)
 
-upstream: upstream-selftests selftests vmm
+upstream: upstream-selftests core-selftests selftests vmm
 	@cp $(UPSTREAM_GUEST_IMAGE) $(BUILD)/stage/vmm/Image-upstream-fixed
 	@scripts/upstream-list.sh tools/tests/full.list tools/tests/upstream.list \
 		> $(BUILD)/upstream.list
@@ -161,7 +174,7 @@ upstream: upstream-selftests selftests vmm
 # fresh boot the first 1000 VMs keep 4-6 MB less than the next, which
 # fails it in 2 of 3 runs; after the long runs it has passed. That is a
 # defect of the test, open (Documentation/testing.md).
-check: gates kernel selftests vmm
+check: gates kernel selftests vmm host-tools
 	@$(MAKE) -s negative
 	@$(MAKE) -s run LIST=tools/tests/full.list HOST=aia
 	@$(MAKE) -s run LIST=tools/tests/full.list

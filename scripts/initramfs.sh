@@ -2,7 +2,9 @@
 # Build the test host's initramfs for one test list: our /init, the list as
 # /etc/tests.list and every file the list names under /kvm (KVM selftests),
 # /kvm-upstream (the upstream 7.x tree's own KVM selftests, built into
-# UPSTREAM_SELFTESTS by 'make upstream-selftests'), /vmm (reference VMM
+# UPSTREAM_SELFTESTS by 'make upstream-selftests'), /kvm-core (the core
+# part's own build of ours, in CORE_SELFTESTS: scripts/core-selftests.sh),
+# /vmm (reference VMM
 # and its guest) or /bench (tools/bench, staged by scripts/bench.sh).
 set -euo pipefail
 
@@ -27,16 +29,17 @@ spec=$work/$(basename "$list").spec
 {
 	echo "dir /dev 0755 0 0"
 	echo "nod /dev/console 0600 0 0 c 5 1"
-	for d in /proc /sys /tmp /etc /kvm /kvm/riscv /kvm-upstream /kvm-upstream/riscv /vmm /bench; do
+	for d in /proc /sys /tmp /etc /kvm /kvm/riscv /kvm-upstream /kvm-upstream/riscv /kvm-core /kvm-core/riscv /vmm /bench; do
 		echo "dir $d 0755 0 0"
 	done
 	echo "file /init $work/init 0755 0 0"
 	echo "file /etc/tests.list $(realpath "$list") 0644 0 0"
-	grep -v '^#' "$list" | tr '\t' '\n' | grep -E '^/(kvm|kvm-upstream|vmm|bench)/' | sort -u |
+	grep -v '^#' "$list" | tr '\t' '\n' | grep -E '^/(kvm|kvm-upstream|kvm-core|vmm|bench)/' | sort -u |
 	while read -r path; do
 		case "$path" in
 		/kvm/*) src=$selftests/${path#/kvm/} ;;
 		/kvm-upstream/*) src=${UPSTREAM_SELFTESTS:?$path needs UPSTREAM_SELFTESTS}/${path#/kvm-upstream/} ;;
+		/kvm-core/*) src=${CORE_SELFTESTS:?$path needs CORE_SELFTESTS}/${path#/kvm-core/} ;;
 		/vmm/*) src=$stage/vmm/${path#/vmm/} ;;
 		/bench/*) src=$stage/bench/${path#/bench/} ;;
 		esac

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Show that each case of sbi_system_suspend_test can fail: boot kernels
+# Show that each case of the suspend selftests can fail: boot kernels
 # with one deliberate defect each (a mutant of the whole series, or the
 # series as it was before the refusal was reworked) and run the test
 # built from the series on them. A mutant is "killed" when every case it
@@ -28,12 +28,15 @@ mutants=(
 "hsm-suspended-counts-as-stopped|arch/riscv/kvm/vcpu_sbi_system.c|s/tmp != vcpu && !kvm_riscv_vcpu_stopped\(tmp\)/tmp != vcpu \&\& !kvm_riscv_vcpu_stopped(tmp) \&\& !tmp->stat.generic.blocking/|susp.denied_until_others_stop"
 "no-fid-check|arch/riscv/kvm/vcpu_sbi_system.c|s/if \(cp->a6 != SBI_EXT_SUSP_SYSTEM_SUSPEND\) \{/if (0) {/|susp.unknown_fid"
 "hartid-zero|arch/riscv/kvm/vcpu_sbi.c|s/reset_cntx->a0 = vcpu->vcpu_id;/reset_cntx->a0 = 0;/|susp.resume_state"
-"resume-addr-set-once|arch/riscv/kvm/vcpu_sbi.c|s/reset_cntx->sepc = pc;/if (!reset_cntx->sepc)\n\t\treset_cntx->sepc = pc;/|susp.second_suspend"
-"ecall-stepped-before-exit|arch/riscv/kvm/vcpu_sbi_system.c|s/(\tkvm_riscv_vcpu_sbi_request_resume\(vcpu, cp->a1, cp->a2\);)/\tcp->sepc += 4;\n\$1/|susp.pending_state"
-"immediate-exit-drops-resume|arch/riscv/kvm/vcpu.c|s/(\tif \(!vcpu->wants_to_run\) \{\n)/\$1\t\tkvm_clear_request(KVM_REQ_VCPU_RESET, vcpu);\n/|susp.immediate_exit"
+"resume-addr-set-once|arch/riscv/kvm/vcpu_sbi.c|s/reset_cntx->sepc = pc;/if (!reset_cntx->sepc)\n\t\treset_cntx->sepc = pc;/|susp.second_suspend sbi_system_suspend_fuzz"
+"ecall-stepped-before-exit|arch/riscv/kvm/vcpu_sbi_system.c|s/(\tkvm_riscv_vcpu_sbi_request_resume\(vcpu, cp->a1, cp->a2\);)/\tcp->sepc += 4;\n\$1/|susp.pending_state susp.saved_at_exit"
+"immediate-exit-drops-resume|arch/riscv/kvm/vcpu.c|s/(\tif \(!vcpu->wants_to_run\) \{\n)/\$1\t\tkvm_clear_request(KVM_REQ_VCPU_RESET, vcpu);\n/|hardening.immediate_exit_resumes hardening.saved_after_immediate_exit"
 "refusal-drops-later-resets|arch/riscv/kvm/vcpu_sbi.c arch/riscv/kvm/vcpu.c|s/\tvcpu->arch.resume_refusable = refusable;/\tif (refusable)\n\t\tvcpu->arch.resume_refusable = true;/; s/\tspin_lock\(&vcpu->arch.reset_cntx_lock\);\n\tvcpu->arch.resume_refusable = false;\n\tspin_unlock\(&vcpu->arch.reset_cntx_lock\);\n\n//|susp.abandoned_denied_then_hart_start"
-"others-check-skips-vcpu0|arch/riscv/kvm/vcpu_sbi_system.c|s/tmp != vcpu && !kvm_riscv_vcpu_stopped\(tmp\)/tmp != vcpu \&\& tmp->vcpu_idx \&\& !kvm_riscv_vcpu_stopped(tmp)/|fuzz.calls"
-"pending-suspend-pins-vm|arch/riscv/kvm/vcpu_sbi_system.c|s/(\tkvm_riscv_vcpu_sbi_forward\(vcpu, run\);)/\tkvm_get_kvm(vcpu->kvm);\n\$1/|abandoned.pending_suspends"
+"others-check-skips-vcpu0|arch/riscv/kvm/vcpu_sbi_system.c|s/tmp != vcpu && !kvm_riscv_vcpu_stopped\(tmp\)/tmp != vcpu \&\& tmp->vcpu_idx \&\& !kvm_riscv_vcpu_stopped(tmp)/|sbi_system_suspend_fuzz"
+"pending-suspend-pins-vm|arch/riscv/kvm/vcpu_sbi_system.c|s/(\tkvm_riscv_vcpu_sbi_forward\(vcpu, run\);)/\tkvm_get_kvm(vcpu->kvm);\n\$1/|sbi_susp_abandoned"
+"reset-keeps-pmu|arch/riscv/kvm/vcpu.c|s/\tkvm_riscv_vcpu_pmu_reset\(vcpu\);\n\n//|susp.resume_resets_pmu"
+"reset-keeps-steal-time|arch/riscv/kvm/vcpu.c|s/\tkvm_riscv_vcpu_sbi_sta_reset\(vcpu\);\n//|susp.resume_resets_registers"
+"set-mp-state-drops-resume|arch/riscv/kvm/vcpu.c|s/(\tspin_lock\(&vcpu->arch.mp_state_lock\);\n\n\tswitch \(mp_state->mp_state\) \{)/\tkvm_clear_request(KVM_REQ_VCPU_RESET, vcpu);\n\$1/|susp.stopped_then_runnable"
 )
 # The series as it was before the refusal was reworked (this repository
 # at old_rev): any answer but SBI_SUCCESS refused the suspend, and dropped
@@ -46,11 +49,11 @@ if [ ! -d "$mut" ]; then
 	git -C "$tree" worktree add -q --detach "$mut" HEAD
 fi
 list=$build/mut.list
-# The stress cases too, the abandoned VMs 200 at a time, not 1000, for time
+# The stress programs too, the abandoned VMs 200 at a time, not 1000, for time
 {
-	grep -P '^sbi_system_suspend_(test|fuzz)\t' "$top/tools/tests/full.list"
-	grep -P '^sbi_system_suspend_abandoned\t' "$top/tools/tests/abandoned.list" |
-		sed 's/$/\t--vms\t200/'
+	grep -P '^sbi_system_suspend_(test|fuzz|hardening_test)\t' "$top/tools/tests/full.list"
+	grep -P '^sbi_susp_abandoned\t' "$top/tools/tests/abandoned.list" |
+		sed 's/$/\t-n\t200/'
 } > "$list"
 
 run_kernel() {	# name cases
@@ -62,9 +65,10 @@ run_kernel() {	# name cases
 	"$top/scripts/run-qemu.sh" "$mut/arch/riscv/boot/Image" "$build/mut.cpio" "$log" > /dev/null
 	echo "mutant '$name':"
 	for c in $cases; do
-		line=$(tr -d '\r' < "$log" | grep -E "^# (not )?ok [0-9]+ $c( |$)" || true)
+		# a harness case ("# ok N fixture.case") or a program ("ok N name")
+		line=$(tr -d '\r' < "$log" | grep -E "^(# )?(not )?ok [0-9]+ $c( |$)" | sed 's/^# //' || true)
 		case $line in
-		"# not ok"*)
+		"not ok"*)
 			echo "    $c: fails"
 			# the assertion that failed, as the test printed it
 			tr -d '\r' < "$log" | sed -n "/RUN *$c \.\.\./,/ok [0-9]* $c/p" |

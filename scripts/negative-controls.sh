@@ -1,24 +1,31 @@
 #!/bin/bash
 # The series' part boundaries as kernels of their own, each booted with the
-# suspend tests built from the full series (sbi_system_suspend_test and the
-# reference VMM's suspend and refusal tests):
+# suspend tests built from the full series (the four sbi_system_suspend_*
+# programs and the reference VMM's suspend, refusal and save-restore
+# tests) and, where the list has it, the core part's own build of the ABI
+# test (/kvm-core, scripts/core-selftests.sh: upstream's behaviour in
+# every case, which the core kernels must show):
 #   base        no series: every suspend case skips
 #   upstream    Debian's newest upstream 7.x kernel ('make upstream-kernel')
 #               as the host, on the test host with AIA: the hardening
-#               cases (race, refusal, the VMM's refusal test) fail, as
-#               upstream has neither change; so do the suspend tests of
-#               two guests without our guest fixes, the base 6.12 kernel
-#               and the upstream kernel itself: upstream's KVM resumes
-#               with scounteren 0, and their /init dies of SIGILL at its
-#               first rdtime after a resume (the VMM's watchdog ends the
-#               run). The core's cases and the guests with the fixes pass
-#               there in 'make upstream'.
+#               cases (race, refusal, save and restore after an
+#               immediate_exit KVM_RUN, the VMM's refusal and save-restore
+#               tests) fail, as upstream has none of those changes; so do
+#               the suspend tests of two guests without our guest fixes,
+#               the base 6.12 kernel and the upstream kernel itself:
+#               upstream's KVM resumes with scounteren 0, and their /init
+#               dies of SIGILL at its first rdtime after a resume (the
+#               VMM's watchdog ends the run). The core's cases and the
+#               guests with the fixes pass there in 'make upstream'.
 #   core        up to the core's last patch (upstream's behaviour): the core
-#               cases pass; the refusal cases and the VMM's refusal test
-#               fail; race.hart_start fails ("not reproduced" if it passes:
-#               the race window is narrow)
-#   core-race   core and the race fix with its test: as core, but
-#               race.hart_start must pass
+#               cases and the core's own ABI test pass; the hardening cases
+#               fail, the race ("not reproduced" if it passes: the race
+#               window is narrow) among them
+#   core-race   core and the race fix with its test: as core, but the race
+#               must pass
+#   no-save-restore-fix  the whole series without the immediate_exit reset
+#               (patch "Perform a pending vCPU reset before an immediate
+#               exit"): only its cases and the VMM's save-restore test fail
 #   no-imsic-fix  the whole series without the guest's IMSIC fix, as host
 #               and as the guest of the reference VMM, on the test host
 #               with AIA: the guest with the in-kernel AIA must fail its
@@ -42,8 +49,9 @@ top=$(realpath "$(dirname "$0")/..")
 neg=$build/neg
 
 # Cases of the hardening part, by the kernel patch they need
-refusal_cases="susp.refused_denied_then_accepted susp.refused_failed_then_accepted vmm-suspend-denied"
-race_cases="race.hart_start"
+refusal_cases="hardening.refused_denied_then_accepted hardening.refused_failed_then_accepted hardening.refused_then_immediate_exit vmm-suspend-denied"
+race_cases="sbi_system_suspend_race"
+saverestore_cases="hardening.immediate_exit_resumes hardening.saved_after_immediate_exit hardening.reset_after_immediate_exit vmm-suspend-save-restore"
 
 if [ ! -d "$neg" ]; then
 	git -C "$tree" worktree prune
@@ -55,16 +63,22 @@ commit_of() {
 }
 racefix=$(commit_of '^RISC-V: KVM: Close the race')
 refusal=$(commit_of '^RISC-V: KVM: Let userspace refuse')
+saverestorefix=$(commit_of '^RISC-V: KVM: Perform a pending vCPU reset')
 imsicfix=$(commit_of "^irqchip/riscv-imsic: Restore the IMSIC file")
 hartstopfix=$(commit_of "^riscv: cpu_ops_sbi: Wait for a dying hart")
-[ -n "$racefix" ] && [ -n "$refusal" ] && [ -n "$imsicfix" ] &&
+[ -n "$racefix" ] && [ -n "$refusal" ] && [ -n "$saverestorefix" ] &&
+	[ -n "$imsicfix" ] &&
 	[ -n "$hartstopfix" ] ||
 	{ echo "negative-controls: patches not found in $tree" >&2; exit 1; }
 
+vmm_tests='vmm-suspend-(1-cycle|denied|save-restore)'
 list=$build/neg.list
 {
-	grep -P '^sbi_system_suspend_(test|fuzz)\t' "$top/tools/tests/full.list"
-	grep -P '^vmm-suspend-(1-cycle|denied)\t' "$top/tools/tests/full.list"
+	grep -P '^sbi_system_suspend_(test|fuzz|race|hardening_test)\t' "$top/tools/tests/full.list"
+	grep -P "^$vmm_tests\t" "$top/tools/tests/full.list"
+	# the core part's own ABI test: upstream's behaviour, which the
+	# core kernels must show in every case
+	grep -P '^sbi_system_suspend_test_core\t' "$top/tools/tests/upstream.list"
 } > "$list"
 aia_list=$build/neg-aia.list
 grep -P '^vmm-suspend-1-cycle\t' "$top/tools/tests/full.list" > "$aia_list"
@@ -73,16 +87,9 @@ upstream_image=$build/upstream/arch/riscv/boot/Image
 # A panicked guest goes silent: the watchdog fails its run in 30 s
 watchdog=$'\t--watchdog\t30'
 {
-	# the suspend selftest's hardening cases only (harness filters)
-	printf 'sbi_system_suspend_hardening\t600\t/kvm/riscv/sbi_system_suspend_test'
-	for c in $refusal_cases $race_cases; do
-		case $c in
-		susp.*) printf '\t-t\t%s' "${c#susp.}" ;;
-		race.*) ;;
-		esac
-	done
-	printf '\t-f\trace\n'
-	grep -P '^vmm-suspend-(1-cycle|denied)\t' "$top/tools/tests/full.list" |
+	# the hardening programs, which upstream fails
+	grep -P '^sbi_system_suspend_(race|hardening_test)\t' "$top/tools/tests/full.list"
+	grep -P "^$vmm_tests\t" "$top/tools/tests/full.list" |
 		sed "s/\$/$watchdog/"
 	grep -P '^vmm-suspend-1-cycle\t' "$top/tools/tests/full.list" |
 		sed "s/^vmm-suspend-1-cycle/vmm-suspend-upstream-guest/; s#/vmm/Image\t#/vmm/Image-upstream\t#; s/\$/$watchdog/"
@@ -93,13 +100,13 @@ results() {
 	tr -d '\r' < "$1" | sed -n \
 		-e 's/^# ok [0-9]* \([a-z0-9_]*\.[a-z0-9_]*\)\( # SKIP.*\)\{0,1\}$/\1 ok\2/p' \
 		-e 's/^# not ok [0-9]* \([a-z0-9_]*\.[a-z0-9_]*\).*/\1 fail/p' \
-		-e 's/^ok [0-9]* \(vmm-[a-z0-9-]*\)\( # SKIP.*\)\{0,1\}$/\1 ok\2/p' \
-		-e 's/^not ok [0-9]* \(vmm-[a-z0-9-]*\).*/\1 fail/p' |
+		-e 's/^ok [0-9]* \(vmm-[a-z0-9-]*\|sbi_system_suspend_race\)\( # SKIP.*\)\{0,1\}$/\1 ok\2/p' \
+		-e 's/^not ok [0-9]* \(vmm-[a-z0-9-]*\|sbi_system_suspend_race\).*/\1 fail/p' |
 		sed 's/ ok # SKIP.*/ skip/'
 }
 
 status=0
-for variant in ${VARIANTS:-base upstream core core-race no-imsic-fix late-hart-stop no-hart-stop-fix}; do
+for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-imsic-fix late-hart-stop no-hart-stop-fix}; do
 	stage=$build/stage
 	vlist=$list
 	aia=0
@@ -108,12 +115,14 @@ for variant in ${VARIANTS:-base upstream core core-race no-imsic-fix late-hart-s
 	case $variant in
 	base) commit=base; expect_fail=; guest_too=0 ;;
 	upstream) commit=base; aia=1; vlist=$upstream_list; host_image=$upstream_image
-		expect_fail="$refusal_cases $race_cases vmm-suspend-1-cycle vmm-suspend-upstream-guest"
+		expect_fail="$refusal_cases $race_cases $saverestore_cases vmm-suspend-1-cycle vmm-suspend-upstream-guest"
 		[ -f "$upstream_image" ] ||
 			{ echo "negative-controls: no $upstream_image (make upstream-kernel)" >&2; exit 1; } ;;
-	core) commit=$racefix^; expect_fail="$refusal_cases $race_cases"
+	core) commit=$racefix^; expect_fail="$refusal_cases $race_cases $saverestore_cases"
 		guest_too=0 ;;
-	core-race) commit=$refusal^; expect_fail=$refusal_cases; guest_too=0 ;;
+	core-race) commit=$refusal^; expect_fail="$refusal_cases $saverestore_cases"
+		guest_too=0 ;;
+	no-save-restore-fix) commit=HEAD; expect_fail=$saverestore_cases; guest_too=0 ;;
 	no-imsic-fix) commit=HEAD; expect_fail=vmm-suspend-1-cycle; aia=1
 		vlist=$aia_list ;;
 	late-hart-stop) commit=HEAD; expect_fail=
@@ -123,6 +132,7 @@ for variant in ${VARIANTS:-base upstream core core-race no-imsic-fix late-hart-s
 	esac
 	git -C "$neg" checkout -q --detach "$(git -C "$tree" rev-parse "$commit")"
 	case $variant in
+	no-save-restore-fix) revert=$saverestorefix ;;
 	no-imsic-fix) revert=$imsicfix ;;
 	no-hart-stop-fix) revert=$hartstopfix ;;
 	*) revert= ;;

@@ -9,7 +9,7 @@ set -euo pipefail
 
 full=${1:?usage: upstream-list.sh FULL UPSTREAM}
 upstream=${2:?usage: upstream-list.sh FULL UPSTREAM}
-hardening='vmm-suspend-denied'
+hardening='sbi_system_suspend_race sbi_system_suspend_hardening_test vmm-suspend-denied vmm-suspend-save-restore'
 
 awk -F'\t' -v hardening=" $hardening " '
 	NR == FNR { if ($0 !~ /^#/ && NF) own[$1] = 1; next }
