@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmm: options, VM and vCPU setup and the final summary. See vmm.h for
- * the map of the other files.
+ * vmm: options, the boot vCPU's entry, the vCPU threads and the final
+ * summary. See vmm.h for the map of the other files.
  */
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/mman.h>
 
 #include "vmm.h"
 
@@ -32,93 +28,9 @@ static struct options opt = {
 static struct vm_state vm = {
 	.opt		= &opt,
 	.stop_lock	= PTHREAD_MUTEX_INITIALIZER,
+	.pause_cond	= PTHREAD_COND_INITIALIZER,
 	.exit_status	= EXIT_FAIL,	/* until stop_all() says otherwise */
 };
-
-static void create_vm(struct vm_state *vm)
-{
-	const struct options *opt = vm->opt;
-	struct kvm_userspace_memory_region region;
-
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0) {
-		fprintf(stderr, "vmm: cannot open /dev/kvm: %s (no KVM on this host, skipping)\n",
-			strerror(errno));
-		exit(EXIT_SKIP);
-	}
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0)
-		die_errno("KVM_CREATE_VM");
-
-	vm->ram_size = opt->mem_mib << 20;
-	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->ram == MAP_FAILED)
-		die_errno("mapping %lu MiB of guest RAM", opt->mem_mib);
-
-	region = (struct kvm_userspace_memory_region) {
-		.slot = 0,
-		.guest_phys_addr = RAM_BASE,
-		.memory_size = vm->ram_size,
-		.userspace_addr = (uintptr_t)vm->ram,
-	};
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region))
-		die_errno("KVM_SET_USER_MEMORY_REGION(slot 0 at 0x%lx)", RAM_BASE);
-
-	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if ((long)vm->run_size <= 0)
-		die_errno("KVM_GET_VCPU_MMAP_SIZE");
-}
-
-/*
- * Extensions must be enabled before the vCPU first runs (KVM returns
- * -EBUSY after that).  SUSP and DBCN are both off by default.
- */
-static void enable_sbi_exts(struct vcpu *vcpu)
-{
-	if (set_reg(vcpu, SBI_EXT_REG(KVM_RISCV_SBI_EXT_DBCN), 1))
-		die_errno("vcpu%d: enabling SBI DBCN (KVM_SET_ONE_REG)", vcpu->id);
-
-	if (vcpu->vm->opt->no_susp)
-		return;
-	if (set_reg(vcpu, SBI_EXT_REG(KVM_RISCV_SBI_EXT_SUSP), 1)) {
-		if (errno == ENOENT || errno == EINVAL) {
-			fprintf(stderr, "vmm: this KVM does not offer SBI SUSP "
-				"(enabling KVM_RISCV_SBI_EXT_SUSP=%d on vcpu%d: %s); skipping\n",
-				KVM_RISCV_SBI_EXT_SUSP, vcpu->id, strerror(errno));
-			exit(EXIT_SKIP);
-		}
-		die_errno("vcpu%d: enabling SBI SUSP (KVM_SET_ONE_REG)", vcpu->id);
-	}
-}
-
-static void create_vcpu(struct vm_state *vm, int id)
-{
-	struct vcpu *vcpu = &vm->vcpus[id];
-
-	vcpu->id = id;
-	vcpu->vm = vm;
-	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
-	if (vcpu->fd < 0)
-		die_errno("KVM_CREATE_VCPU(%d)", id);
-	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 vcpu->fd, 0);
-	if (vcpu->run == MAP_FAILED)
-		die_errno("mapping kvm_run of vcpu%d", id);
-
-	enable_sbi_exts(vcpu);
-
-	/*
-	 * Secondary harts start in HSM STOPPED; the guest starts them with
-	 * HART_START, which KVM handles without telling us.
-	 */
-	if (id) {
-		struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_STOPPED };
-
-		if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp))
-			die_errno("KVM_SET_MP_STATE(vcpu%d, STOPPED)", id);
-	}
-}
 
 static void __attribute__((noreturn)) usage(const char *fmt, ...)
 {
@@ -141,9 +53,9 @@ static void __attribute__((noreturn)) usage(const char *fmt, ...)
 "  --wake-after MS         wake a suspended guest after MS ms (default 1000);\n"
 "                          0 waits for SIGUSR1 only (SIGUSR1 also wakes early)\n"
 "  --expect-suspends N     exit 3 if the guest did not suspend exactly N times\n"
-"  --log-every N           log the suspend, wake and resume lines of the first\n"
-"                          suspend and of every Nth (default 1: all; 0: none);\n"
-"                          the summary is always printed\n"
+"  --log-every N           log the suspend, wake, save-restore and resume lines\n"
+"                          of the first suspend and of every Nth (default 1:\n"
+"                          all; 0: none); the summary is always printed\n"
 "  --quiet                 same as --log-every 0\n"
 "  --deny-suspend ERR      answer every suspend with SBI error ERR: -4 (DENIED)\n"
 "                          and -1 (FAILURE) refuse it on a kernel with the\n"
@@ -161,6 +73,10 @@ static void __attribute__((noreturn)) usage(const char *fmt, ...)
 "                          output, suspend or wake, and print every vCPU's\n"
 "                          registers first; time suspended does not count\n"
 "                          (default 0: off)\n"
+"  --save-restore          at each suspend, after the wake event: save every\n"
+"                          vCPU and the RAM, and resume the guest in a new VM\n"
+"                          (needs the series' hardening; no in-kernel AIA:\n"
+"                          --no-aia where the host has AIA)\n"
 "exit status: 0 guest shut down (and expectations met), 1 failure or guest\n"
 "reset, 2 usage, 3 suspend count mismatch, 4 skip: no /dev/kvm or the host\n"
 "KVM lacks SBI SUSP.\n", stderr);
@@ -197,6 +113,7 @@ static void parse_options(struct options *opt, int argc, char **argv)
 		{ "aia-mode",		required_argument, NULL, 'M' },
 		{ "bench",		no_argument,	   NULL, 'B' },
 		{ "watchdog",		required_argument, NULL, 'W' },
+		{ "save-restore",	no_argument,	   NULL, 'S' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -217,6 +134,7 @@ static void parse_options(struct options *opt, int argc, char **argv)
 		case 'n': opt->no_susp = true; break;
 		case 'A': opt->no_aia = true; break;
 		case 'B': opt->bench = true; break;
+		case 'S': opt->save_restore = true; break;
 		case 'W':
 			opt->watchdog = parse_num("--watchdog", optarg, 0, 86400);
 			break;
@@ -259,14 +177,10 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	create_vm(&vm);
-	for (int i = 0; i < opt.smp; i++)
-		create_vcpu(&vm, i);
-	/* after the vCPUs: KVM gives each one an IMSIC */
-	if (!opt.no_aia)
-		aia_create(&vm);
-	vmm_log("vm: SBI DBCN%s enabled on %d vcpu(s)",
-		opt.no_susp ? "" : " and SUSP", opt.smp);
+	vm_create(&vm);
+	/* only the host can say whether the guest gets the in-kernel AIA */
+	if (opt.save_restore && vm.aia.nr_ids)
+		die(EXIT_USAGE, "--save-restore cannot save the in-kernel AIA's state (APLIC, IMSICs), which this host gives the guest: add --no-aia");
 
 	boot = &vm.vcpus[0];
 	entry = load_guest(&vm, boot, &dtb_gpa);

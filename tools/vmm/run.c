@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmm: one thread per vCPU in KVM_RUN, the SBI exits other than SUSP
- * (suspend.c) and guest shutdown; vm.c stops the threads.
+ * (suspend.c) and guest shutdown; vm.c stops and pauses the threads.
  */
 #include <stdio.h>
 
@@ -107,7 +107,7 @@ static void handle_system_event(struct vcpu *vcpu)
 void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
-	struct kvm_run *run = vcpu->run;
+	struct kvm_run *run;
 
 	if (vcpu->id == 0) {
 		vcpu->vm->t_first_run = now();
@@ -116,15 +116,21 @@ void *vcpu_thread(void *arg)
 
 	while (!vcpu->vm->stopping) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
 				watchdog_sample(vcpu);
-			if (errno == EINTR || errno == EAGAIN)
+				/* kicked for a pause: wait for the VM to go on */
+				vm_park(vcpu);
+				continue;
+			}
+			if (errno == EAGAIN)
 				continue;
 			vmm_log("vcpu%d: KVM_RUN: %s", vcpu->id, strerror(errno));
 			stop_all(vcpu->vm, EXIT_FAIL);
 			break;
 		}
 
+		/* each time: --save-restore gives the vCPU a new fd and kvm_run */
+		run = vcpu->run;
 		switch (run->exit_reason) {
 		case KVM_EXIT_RISCV_SBI:
 			handle_sbi(vcpu);

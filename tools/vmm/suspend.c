@@ -135,6 +135,10 @@ void handle_susp(struct vcpu *vcpu)
 	run->riscv_sbi.ret[0] = SBI_SUCCESS;
 	run->riscv_sbi.ret[1] = 0;
 
+	/* the guest resumes in a new VM: a new vCPU, run is stale after this */
+	if (opt->save_restore)
+		save_restore(vcpu, log);
+
 	t_resume = now();
 	round_trips = realloc(round_trips, (nr_suspends + 1) * sizeof(double));
 	if (!round_trips)
@@ -179,6 +183,9 @@ int suspend_summary(const struct vm_state *vm, int status)
 	} else {
 		vmm_log("summary: 0 suspends, %lu denied", nr_denied);
 	}
+	if (opt->save_restore)
+		vmm_log("summary: %lu save-restore(s), each into a new VM",
+			save_restore_count());
 	if (opt->expect_suspends < 0)
 		vmm_log("summary: %lu suspend(s) handled, no --expect-suspends",
 			nr_suspends);

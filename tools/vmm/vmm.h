@@ -14,15 +14,18 @@
  * main.c sees the options or the VM as globals, and none uses main.c.
  * No file calls one that calls it back, however indirectly: each can be
  * read with vmm.h and the files below it.
- *   main.c     options, VM and vCPU setup, the summary
+ *   main.c     options, the boot vCPU, the vCPU threads, the summary
  *   util.c     messages and guest console output in one stream, die();
  *              libc only
  *   aia.c      the in-kernel AIA device
  *   fdt.c      the device tree the guest boots with
  *   load.c     loading the kernel Image and initrd
  *   run.c      the vCPU threads and the SBI exits but SUSP
- *   vm.c       stopping the VM: kicks every vCPU thread out of KVM_RUN
+ *   vm.c       creating the VM and its vCPUs, pausing and stopping the
+ *              vCPU threads (a kick out of KVM_RUN)
  *   suspend.c  SBI system suspend: waiting for a wake event, resuming
+ *   snapshot.c --save-restore: the suspended VM saved and restored into a
+ *              new one before it resumes
  *   bench.c    --bench: suspend and resume latencies, host CPU time asleep
  *   watchdog.c --watchdog: a guest that stops making progress fails the run
  *              with the state of every vCPU
@@ -103,6 +106,7 @@ struct options {
 	bool		no_susp;
 	bool		no_aia;
 	bool		bench;			/* bench-vmm: line per suspend */
+	bool		save_restore;		/* each suspend into a new VM */
 	long		watchdog;		/* s without progress; 0 off */
 	int		aia_mode;		/* -1: KVM's default */
 };
@@ -132,10 +136,17 @@ struct vm_state {
 	struct aia_layout aia;		/* aia.c */
 	int		aia_fd;		/* aia.c: the device, if aia.nr_ids */
 
-	/* vm.c: stop_all() sets stopping and exit_status under stop_lock */
+	/*
+	 * vm.c: stop_all() sets stopping and exit_status under stop_lock;
+	 * vm_pause() and vm_continue() set pausing under it too, and the
+	 * vCPU threads it holds out of KVM_RUN count themselves in nr_parked
+	 */
 	pthread_mutex_t	stop_lock;
 	volatile bool	stopping;
 	int		exit_status;
+	pthread_cond_t	pause_cond;
+	bool		pausing;
+	int		nr_parked;
 
 	double		t_first_run;	/* run.c: now() as vcpu0 first entered KVM_RUN */
 };
@@ -158,6 +169,10 @@ void die(int status, const char *fmt, ...)
 	die(EXIT_FAIL, fmt ": %s", ##__VA_ARGS__, strerror(errno))
 
 /* ONE_REG */
+#ifndef KVM_REG_SIZE
+#define KVM_REG_SIZE(id) \
+	(1UL << (((id) & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT))
+#endif
 #define RISCV_REG(type, idx)	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | (type) | (idx))
 #define CORE_REG(name)		RISCV_REG(KVM_REG_RISCV_CORE, KVM_REG_RISCV_CORE_REG(name))
 #define CONFIG_REG(name)	RISCV_REG(KVM_REG_RISCV_CONFIG, KVM_REG_RISCV_CONFIG_REG(name))
@@ -209,14 +224,24 @@ void *vcpu_thread(void *arg);
 void handle_susp(struct vcpu *vcpu);
 int suspend_summary(const struct vm_state *vm, int status);
 
+/* snapshot.c */
+void save_restore(struct vcpu *vcpu, bool log);
+unsigned long save_restore_count(void);
+
 /* bench.c */
 void bench_console(const char *buf, size_t len);
 void bench_exit(struct vcpu *vcpu, double t);
 void bench_resume(struct vcpu *vcpu, unsigned long cycle);
 
-/* vm.c: under run.c and watchdog.c, which both stop the VM */
+/* vm.c: under run.c, watchdog.c and snapshot.c, which stop or pause the VM */
+void vm_create(struct vm_state *vm);
+/* a new VM with @ram, destroying the old one, whose vCPUs are paused */
+void vm_recreate(struct vm_state *vm, void *ram);
 void kick_handler(int sig);
 void stop_all(struct vm_state *vm, int status);
+bool vm_pause(struct vcpu *self);
+void vm_continue(struct vcpu *self);
+void vm_park(struct vcpu *vcpu);
 
 /* watchdog.c: what counts as guest progress; each vCPU dumps itself */
 void watchdog_start(struct vm_state *vm);
