@@ -144,15 +144,16 @@ debug: debug-kernel selftests vmm
 		LIST=tools/tests/debug.list KERNEL=debug
 
 # The upstream test host: Debian's newest upstream 7.x kernel, on the test
-# host with AIA, runs the core's SUSP cases and fuzz case (ours, built from
-# our tree: tools/tests/upstream.list), the stock tests of full.list as
+# host with AIA, runs our ABI test and fuzzer (built from the full series,
+# and the ABI test also as the core part builds it, /kvm-core:
+# tools/tests/upstream.list), the stock tests of full.list as
 # the 7.x tree's own selftests build them (/kvm-upstream: 6.12's
 # sbi_pmu_test expects what 7.1 fixed), and the reference VMM's suspend
 # tests with our 6.12 guest and with the upstream kernel as the guest
 # (with our scounteren fix, tools/tests/upstream-scounteren.patch). Every
 # one must pass (Documentation/testing.md, "Upstream"). The hardening
-# cases and the guests without our fixes, which must fail there, are the
-# negative control "upstream".
+# programs and tests and the guests without our fixes, which must fail
+# there, are the negative control "upstream".
 upstream-kernel: deps
 	@$(LOCK) scripts/upstream-kernel.sh $(UPSTREAM_TREE)
 
@@ -187,9 +188,9 @@ check: gates kernel selftests vmm host-tools
 clean:
 	rm -rf $(BUILD)
 
-# Each case of the suspend selftest against a kernel with a defect it
+# Each case of the suspend selftests against a kernel with a defect it
 # must catch (not part of check: about a minute per kernel)
-mutants: kernel selftests vmm
+mutants: kernel selftests vmm host-tools
 	@$(LOCK) scripts/mutants.sh $(TREE) $(SELFTESTS) $(BUILD) $(MUTANTS)
 
 # What a suspend costs, on the core-only kernel, the full series, the

@@ -100,8 +100,8 @@ results() {
 	tr -d '\r' < "$1" | sed -n \
 		-e 's/^# ok [0-9]* \([a-z0-9_]*\.[a-z0-9_]*\)\( # SKIP.*\)\{0,1\}$/\1 ok\2/p' \
 		-e 's/^# not ok [0-9]* \([a-z0-9_]*\.[a-z0-9_]*\).*/\1 fail/p' \
-		-e 's/^ok [0-9]* \(vmm-[a-z0-9-]*\|sbi_system_suspend_race\)\( # SKIP.*\)\{0,1\}$/\1 ok\2/p' \
-		-e 's/^not ok [0-9]* \(vmm-[a-z0-9-]*\|sbi_system_suspend_race\).*/\1 fail/p' |
+		-e 's/^ok [0-9]* \(vmm-[a-z0-9-]*\|sbi_system_suspend_race\|sbi_system_suspend_fuzz[a-z0-9_]*\)\( # SKIP.*\)\{0,1\}$/\1 ok\2/p' \
+		-e 's/^not ok [0-9]* \(vmm-[a-z0-9-]*\|sbi_system_suspend_race\|sbi_system_suspend_fuzz[a-z0-9_]*\).*/\1 fail/p' |
 		sed 's/ ok # SKIP.*/ skip/'
 }
 
