@@ -47,6 +47,8 @@ selftests=$(realpath "$2")
 build=$(realpath "$3")
 top=$(realpath "$(dirname "$0")/..")
 neg=$build/neg
+# the core part's own build of our selftests, /kvm-core ('make core-selftests')
+export CORE_SELFTESTS=$build/core-selftests
 
 # Cases of the hardening part, by the kernel patch they need
 refusal_cases="hardening.refused_denied_then_accepted hardening.refused_failed_then_accepted hardening.refused_then_immediate_exit vmm-suspend-denied"
