@@ -52,6 +52,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "sbi.h"
+#include "sbi_susp.h"
 #include "test_util.h"
 #include "ucall_common.h"
 
@@ -179,20 +180,6 @@ static void report_round_ratios(struct series *s, struct series *floor)
 	       ratio[nr_rounds * 9 / 10] / 1000.0);
 }
 
-static void __noreturn report_unexpected_exit(struct kvm_vcpu *vcpu)
-{
-	struct kvm_run *run = vcpu->run;
-	struct ucall uc;
-
-	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-
-	TEST_FAIL("unexpected exit %s (SBI ext %#lx fid %#lx a0 %#lx)",
-		  exit_reason_str(run->exit_reason),
-		  run->riscv_sbi.extension_id, run->riscv_sbi.function_id,
-		  run->riscv_sbi.args[0]);
-}
-
 /* One KVM_RUN that must end in an SBI exit for @ext, answered at once. */
 static uint64_t timed_run_to_sbi_exit(struct kvm_vcpu *vcpu, unsigned long ext,
 				      unsigned long fid)
@@ -223,15 +210,6 @@ static void enter_with_mmu_off(struct kvm_vcpu *vcpu, void (*loop)(void))
 		     addr_gva2gpa(vcpu->vm, (vm_vaddr_t)loop));
 }
 
-static void enable_susp(struct kvm_vcpu *vcpu)
-{
-	int r = __vcpu_set_reg(vcpu, RISCV_SBI_EXT_REG(KVM_RISCV_SBI_EXT_SUSP), 1);
-
-	if (r && errno == ENOENT)
-		ksft_exit_skip("host kernel lacks SBI SUSP\n");
-	TEST_ASSERT(!r, KVM_IOCTL_ERROR(KVM_SET_ONE_REG, r));
-}
-
 static void set_stopped(struct kvm_vcpu *vcpu)
 {
 	struct kvm_mp_state mps = { .mp_state = KVM_MP_STATE_STOPPED };
@@ -259,7 +237,9 @@ static struct kvm_vm *create_caller_vm(unsigned int nr_vcpus, void *guest_code,
 	}
 	*caller = vcpus[0];
 	free(vcpus);
-	enable_susp(*caller);
+	if (!vcpu_has_sbi_susp(*caller))
+		ksft_exit_skip("host kernel lacks SBI SUSP\n");
+	vcpu_enable_sbi_susp(*caller);
 
 	return vm;
 }
