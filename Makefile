@@ -125,7 +125,7 @@ demo: kernel selftests vmm
 	@$(MAKE) -s run LIST=tools/tests/demo.list
 
 # The new selftest against kernels lacking parts of the series
-negative: kernel selftests vmm upstream-kernel core-selftests
+negative: kernel selftests vmm host-tools upstream-kernel core-selftests
 	@$(LOCK) scripts/negative-controls.sh $(TREE) $(SELFTESTS) $(BUILD)
 
 gates: tree

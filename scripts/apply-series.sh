@@ -39,8 +39,11 @@ if [ -f "$cover" ]; then
 		"$cover" >> "$tree/.git/cover.txt"
 	git -C "$tree" config branch.master.description "$(cat "$tree/.git/cover.txt")"
 fi
-# The series has two parts, core and hardening, split in patches/series by
-# a "# hardening" line; the tree keeps the size of the core for
-# 'make patches' (change it with git config when the core grows or shrinks).
+# The series has three parts, fixes, core and hardening, each after its line
+# in patches/series ("# fixes", "# core", "# hardening"); the tree keeps
+# the sizes for 'make patches': fixpatches, the fixes part, and
+# corepatches, the fixes and the core together (change them with git
+# config when a part grows or shrinks).
+git -C "$tree" config branch.master.fixpatches "$("$(dirname "$0")/series-core.sh" --fixes "$patchdir")"
 git -C "$tree" config branch.master.corepatches "$("$(dirname "$0")/series-core.sh" "$patchdir")"
 echo "apply-series: applied ${#patches[@]} patches on base"

@@ -18,11 +18,15 @@ mkdir -p "$patchdir"
 rm -f "$patchdir"/*.patch
 git -C "$tree" -c core.abbrev=12 format-patch -q --cover-letter --cover-from-description=subject \
 	--base=base --zero-commit -o "$(realpath "$patchdir")" base..HEAD
-# Core first, then the hardening patches a maintainer may drop, after a
-# "# hardening" line (see apply-series.sh for where the core's size lives).
+# Three parts, each after its line: "# fixes" (host fixes for 6.12), "# core"
+# and "# hardening" (patches a maintainer may drop). See apply-series.sh for
+# where the sizes live: corepatches counts the fixes and the core.
+fixes=$(git -C "$tree" config branch.master.fixpatches || echo 0)
 core=$(git -C "$tree" config branch.master.corepatches || echo 0)
 (cd "$patchdir" && ls [0-9]*.patch | grep -v '^0000-cover-letter' |
-	awk -v core="$core" '
+	awk -v fixes="$fixes" -v core="$core" '
+		NR == 1 && fixes > 0 { print "# fixes" }
+		NR == fixes + 1 && fixes > 0 { print "# core" }
 		NR == core + 1 && core > 0 { print "# hardening" }
 		{ print }' > series)
 echo "format-patches: $(grep -vc "^#" "$patchdir/series") patches in $patchdir"

@@ -9,11 +9,11 @@
 #     those files; the KVM selftests when it touches them; and the KVM API
 #     documentation (htmldocs for Documentation/virt) when it touches it,
 #     with no warning for the touched .rst file;
-#  4. every part boundary (the core alone, the core with each hardening
-#     kernel change and its test, the whole series) builds the Image and
-#     the KVM selftests. The tests meant for each boundary run in
-#     negative-controls.sh (core, core with the race fix) and in the main
-#     run (the whole series);
+#  4. every part boundary (the fixes alone, the fixes and the core, with
+#     each hardening kernel change and its test, the whole series) builds
+#     the Image and the KVM selftests. The tests meant for each boundary
+#     run in negative-controls.sh (core, core with the race fix, the
+#     series without each fix) and in the main run (the whole series);
 #  5. the series applies with git am on the oldest 6.12.y Debian offers
 #     (bookworm-backports and trixie; 6.12.95 when this was written) and
 #     builds the Image there: everything else runs on the installed
@@ -39,9 +39,13 @@ gate_fail() { echo "gates: FAIL: $*"; fail=1; }
 
 mapfile -t patches < <(grep -v '^#' "$patchdir/series" | sed '/^$/d')
 core=$("$top/scripts/series-core.sh" "$patchdir")
+fixes=$("$top/scripts/series-core.sh" --fixes "$patchdir")
 if ! grep -qx '# hardening' "$patchdir/series" || [ "$core" -eq 0 ]; then
 	gate_fail "patches/series has no '# hardening' line after the core"
 	core=${#patches[@]}
+fi
+if grep -qx '# fixes' "$patchdir/series" && [ "$fixes" -eq 0 ]; then
+	gate_fail "patches/series has a '# fixes' part but no '# core' line after it"
 fi
 
 # 1. git am on a fresh extraction
@@ -98,9 +102,10 @@ WRAP
 chmod +x "$sparse"
 "$top/scripts/kconfig.sh" "$gate" "$top/arch/riscv/configs/kvm_susp_host.config"
 commits=$(git -C "$gate" rev-list --reverse base..HEAD)
-# Part boundaries: end of the core, before each hardening kernel change
-# after the first one, end of the series
+# Part boundaries: end of the fixes, end of the core, before each
+# hardening kernel change after the first one, end of the series
 boundaries=" $core "
+[ "$fixes" -gt 0 ] && boundaries+="$fixes "
 n=0
 for c in $commits; do
 	n=$((n + 1))
@@ -181,8 +186,9 @@ for c in $commits; do
 	echo "gates: patch $n builds (Image${objs:+, W=1+sparse on ${objs[*]}}," \
 	     "$((SECONDS - step_start)) s): $subject"
 	if [[ "$boundaries" == *" $n "* ]]; then
-		part=core
-		[ $n -gt "$core" ] && part="core + $((n - core)) hardening patches"
+		part="fixes and core"
+		[ $n -le "$fixes" ] && part=fixes
+		[ $n -gt "$core" ] && part="fixes, core + $((n - core)) hardening patches"
 		echo "gates: part boundary after patch $n ($part): Image and selftests build"
 	fi
 done

@@ -36,6 +36,13 @@
 #               the guest's suspends must all go through
 #   no-hart-stop-fix  the same without the guest's hotplug fix: the guest's
 #               first suspend must be denied (a hart not yet stopped)
+#   no-pmu-fix  the whole series without the fixes part's PMU bound check:
+#               sbi_pmu_test's basic case must fail (a firmware counter
+#               read before it is configured succeeds), the host memory
+#               probe must pass
+#   no-gstage-fix  the whole series without the fixes part's G-stage table
+#               fix: the host memory probe must fail (the tables of each
+#               of 1000 VMs kept), sbi_pmu_test must pass
 # The full series, which must pass everything, is the main run of
 # 'make check'. VARIANTS="late-hart-stop no-hart-stop-fix" runs only those.
 # A variant passes when every case does what it expects and
@@ -54,6 +61,9 @@ export CORE_SELFTESTS=$build/core-selftests
 refusal_cases="hardening.refused_denied_then_accepted hardening.refused_failed_then_accepted hardening.refused_then_immediate_exit vmm-suspend-denied"
 race_cases="sbi_system_suspend_race"
 saverestore_cases="hardening.immediate_exit_resumes hardening.saved_after_immediate_exit hardening.reset_after_immediate_exit vmm-suspend-save-restore"
+# Tests of the fixes part, each failing without its own fix only
+pmu_cases="sbi_pmu_test"
+gstage_cases="sbi_susp_abandoned"
 
 if [ ! -d "$neg" ]; then
 	git -C "$tree" worktree prune
@@ -68,9 +78,11 @@ refusal=$(commit_of '^RISC-V: KVM: Let userspace refuse')
 saverestorefix=$(commit_of '^RISC-V: KVM: Perform a pending vCPU reset')
 imsicfix=$(commit_of "^irqchip/riscv-imsic: Restore the IMSIC file")
 hartstopfix=$(commit_of "^riscv: cpu_ops_sbi: Wait for a dying hart")
+pmufix=$(commit_of "^RISC-V: KVM: Fix array out-of-bounds in pmu_ctr_read")
+gstagefix=$(commit_of "^RISC-V: KVM: Free the G-stage page tables")
 [ -n "$racefix" ] && [ -n "$refusal" ] && [ -n "$saverestorefix" ] &&
-	[ -n "$imsicfix" ] &&
-	[ -n "$hartstopfix" ] ||
+	[ -n "$imsicfix" ] && [ -n "$hartstopfix" ] &&
+	[ -n "$pmufix" ] && [ -n "$gstagefix" ] ||
 	{ echo "negative-controls: patches not found in $tree" >&2; exit 1; }
 
 vmm_tests='vmm-suspend-(1-cycle|denied|save-restore)'
@@ -84,6 +96,14 @@ list=$build/neg.list
 } > "$list"
 aia_list=$build/neg-aia.list
 grep -P '^vmm-suspend-1-cycle\t' "$top/tools/tests/full.list" > "$aia_list"
+# The fixes part's tests: sbi_pmu_test without its overflow case, which
+# needs Sscofpmf, which the test host without AIA lacks; the host memory
+# probe with its 1000 VMs per batch
+fixes_list=$build/neg-fixes.list
+{
+	grep -P '^sbi_pmu_test\t' "$top/tools/tests/full.list" | sed 's/$/\t-d\toverflow/'
+	grep -P '^sbi_susp_abandoned\t' "$top/tools/tests/abandoned.list"
+} > "$fixes_list"
 upstream_list=$build/neg-upstream.list
 upstream_image=$build/upstream/arch/riscv/boot/Image
 # A panicked guest goes silent: the watchdog fails its run in 30 s
@@ -99,18 +119,20 @@ watchdog=$'\t--watchdog\t30'
 		sed "s/^vmm-suspend-1-cycle/vmm-suspend-upstream-guest/; s#/vmm/Image\t#/vmm/Image-upstream\t#; s/\$/$watchdog/"
 } > "$upstream_list"
 
-# Print "case result" for every case and VMM test of a log
+# Print "case result" for every case and VMM test of a log: the cases of
+# the harness programs, and the programs without cases by their own result
+programs='vmm-[a-z0-9-]*\|sbi_system_suspend_race\|sbi_system_suspend_fuzz[a-z0-9_]*\|sbi_pmu_test\|sbi_susp_abandoned'
 results() {
 	tr -d '\r' < "$1" | sed -n \
 		-e 's/^# ok [0-9]* \([a-z0-9_]*\.[a-z0-9_]*\)\( # SKIP.*\)\{0,1\}$/\1 ok\2/p' \
 		-e 's/^# not ok [0-9]* \([a-z0-9_]*\.[a-z0-9_]*\).*/\1 fail/p' \
-		-e 's/^ok [0-9]* \(vmm-[a-z0-9-]*\|sbi_system_suspend_race\|sbi_system_suspend_fuzz[a-z0-9_]*\)\( # SKIP.*\)\{0,1\}$/\1 ok\2/p' \
-		-e 's/^not ok [0-9]* \(vmm-[a-z0-9-]*\|sbi_system_suspend_race\|sbi_system_suspend_fuzz[a-z0-9_]*\).*/\1 fail/p' |
+		-e "s/^ok [0-9]* \\($programs\\)\\( # SKIP.*\\)\\{0,1\\}\$/\\1 ok\\2/p" \
+		-e "s/^not ok [0-9]* \\($programs\\).*/\\1 fail/p" |
 		sed 's/ ok # SKIP.*/ skip/'
 }
 
 status=0
-for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-imsic-fix late-hart-stop no-hart-stop-fix}; do
+for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-imsic-fix late-hart-stop no-hart-stop-fix no-pmu-fix no-gstage-fix}; do
 	stage=$build/stage
 	vlist=$list
 	aia=0
@@ -133,12 +155,18 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 		vlist=$top/tools/tests/late-hart-stop.list ;;
 	no-hart-stop-fix) commit=HEAD; expect_fail=vmm-suspend-late-hart-stop
 		vlist=$top/tools/tests/late-hart-stop.list ;;
+	no-pmu-fix) commit=HEAD; expect_fail=$pmu_cases; guest_too=0
+		vlist=$fixes_list ;;
+	no-gstage-fix) commit=HEAD; expect_fail=$gstage_cases; guest_too=0
+		vlist=$fixes_list ;;
 	esac
 	git -C "$neg" checkout -q --detach "$(git -C "$tree" rev-parse "$commit")"
 	case $variant in
 	no-save-restore-fix) revert=$saverestorefix ;;
 	no-imsic-fix) revert=$imsicfix ;;
 	no-hart-stop-fix) revert=$hartstopfix ;;
+	no-pmu-fix) revert=$pmufix ;;
+	no-gstage-fix) revert=$gstagefix ;;
 	*) revert= ;;
 	esac
 	if [ -n "$revert" ]; then
@@ -194,7 +222,7 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 		echo "    no results in $log"
 		verdict=FAIL
 	fi
-	grep -ah 'suspend exits\|not stopped (mp_state\|guest: FAIL\|guest: PASS\|unhandled signal' "$log" |
+	grep -ah 'suspend exits\|not stopped (mp_state\|guest: FAIL\|guest: PASS\|unhandled signal\|page table pages kept\|of unconfigured counter' "$log" |
 		sed 's/^#* */    /' | head -n 3 || true
 	# a kernel splat fails the variant whatever its cases did; the
 	# guests of "upstream" are meant to panic

@@ -1,7 +1,15 @@
 #!/bin/bash
-# Print how many patches of PATCHDIR/series form the core: those before the
-# "# hardening" line, or all of them when there is none.
+# Print how many patches of PATCHDIR/series a kernel with the core has:
+# those before the "# hardening" line (the fixes part and the core), or
+# all of them when there is none. With --fixes, print how many form the
+# fixes part: those before the "# core" line, 0 when there is none.
 set -euo pipefail
 
-series=${1:?usage: series-core.sh PATCHDIR}/series
-sed -n '/^# hardening/q;/^[^#]/p' "$series" | sed '/^$/d' | wc -l
+end='# hardening'
+if [ "${1:-}" = --fixes ]; then
+	end='# core'
+	shift
+fi
+series=${1:?usage: series-core.sh [--fixes] PATCHDIR}/series
+grep -qx "$end" "$series" || { [ "$end" = '# core' ] && echo 0 && exit 0; }
+sed -n "/^$end\$/q;/^[^#]/p" "$series" | sed '/^$/d' | wc -l
