@@ -11,5 +11,9 @@ if [ "${1:-}" = --fixes ]; then
 	shift
 fi
 series=${1:?usage: series-core.sh [--fixes] PATCHDIR}/series
-grep -qx "$end" "$series" || { [ "$end" = '# core' ] && echo 0 && exit 0; }
+# without a "# core" line there is no fixes part
+if [ "$end" = '# core' ] && ! grep -qx "$end" "$series"; then
+	echo 0
+	exit 0
+fi
 sed -n "/^$end\$/q;/^[^#]/p" "$series" | sed '/^$/d' | wc -l

@@ -108,8 +108,8 @@ static void read_host_memory(struct host_memory *mem)
 	mem->slab_kb = proc_field("/proc/meminfo", "Slab");
 }
 
-/* One VM that runs and closes, with its suspend pending or without one */
-static void run_and_close_vm(bool suspend)
+/* One VM that has run: to its suspend exit, or to the end of its code */
+static struct kvm_vm *run_vm(bool suspend)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
@@ -124,7 +124,12 @@ static void run_and_close_vm(bool suspend)
 				      resume_gpa, SUSP_OPAQUE);
 	else
 		vcpu_run_to_ucall(vcpu, UCALL_DONE);
-	kvm_vm_free(vm);
+	return vm;
+}
+
+static void run_and_close_vm(bool suspend)
+{
+	kvm_vm_free(run_vm(suspend));
 }
 
 /*
@@ -133,12 +138,9 @@ static void run_and_close_vm(bool suspend)
  */
 static void require_gstage_count(void)
 {
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
 	long before = gstage_pages();
+	struct kvm_vm *vm = run_vm(false);
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_done);
-	vcpu_run_to_ucall(vcpu, UCALL_DONE);
 	__TEST_REQUIRE(gstage_pages() > before,
 		       "host kernel does not count G-stage page tables in nr_sec_page_table_pages");
 	kvm_vm_free(vm);
