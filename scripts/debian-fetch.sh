@@ -12,9 +12,9 @@
 # that name with the highest version in SUITES. Each PACKAGE is taken at
 # its highest version there, or its lowest with DEBIAN_FETCH_PICK=oldest.
 # DIR/packages lists what
-# was extracted ("name version"). The archive's address comes from
-# the stanza of /etc/apt/sources.list.d/debian.sources that names the
-# machine's own release, the way a newcomer's Debian is configured.
+# was extracted ("name version"). The archive is the one apt uses for
+# the machine's own release: apt-get indextargets gives its address
+# whatever form the sources take (one-line sources.list, deb822 files).
 set -euo pipefail
 
 usage="usage: debian-fetch.sh DIR SUITES PACKAGE..."
@@ -25,18 +25,10 @@ shift 2
 
 . /etc/os-release
 release=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
-sources=/etc/apt/sources.list.d/debian.sources
-read -r uri keyring < <(awk -v RS= -v rel="$release" '
-	$0 ~ "(^|\n)Suites:([^\n]* )?" rel "( |\n|$)" {
-		u = ""; k = "/usr/share/keyrings/debian-archive-keyring.gpg"
-		n = split($0, l, "\n")
-		for (i = 1; i <= n; i++) {
-			if (l[i] ~ /^URIs:/) { split(l[i], f, " "); u = f[2] }
-			if (l[i] ~ /^Signed-By:/) { split(l[i], f, " "); k = f[2] }
-		}
-		if (u != "") { print u, k; exit }
-	}' "$sources")
-[ -n "${uri:-}" ] || { echo "debian-fetch: no $release archive in $sources" >&2; exit 1; }
+uri=$(apt-get indextargets --format '$(REPO_URI)' "Release: $release" \
+	'Target-Of: deb' 'Created-By: Packages' | head -n 1)
+[ -n "$uri" ] || { echo "debian-fetch: apt has no $release archive (apt-get indextargets)" >&2; exit 1; }
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 mkdir -p "$dir/debs" "$dir/.apt/lists/partial" "$dir/.apt/cache/archives/partial"
 apt=$(cd "$dir/.apt" && pwd)
@@ -54,8 +46,14 @@ opts=(-q -c "$apt/apt.conf"
       -o APT::Sandbox::User=root)
 
 echo "debian-fetch: fetching $* from $suites"
-apt-get "${opts[@]}" update > "$apt/update.log" ||
-	{ cat "$apt/update.log" >&2; exit 1; }
+if ! apt-get "${opts[@]}" update > "$apt/update.log" 2>&1; then
+	cat "$apt/update.log" >&2
+	for suite in ${suites//,/ }; do
+		ls "$apt/lists/"*"_dists_${suite}_"*Release > /dev/null 2>&1 ||
+			echo "debian-fetch: the archive $uri has no suite $suite" >&2
+	done
+	exit 1
+fi
 
 # "name version" of every package of the given names, the one to take first
 # (r in the key itself: sort ignores a global -r for a key with its own V)

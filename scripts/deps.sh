@@ -6,7 +6,7 @@ pkgs=(
 	linux-source-6.12 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
 	qemu-system-misc opensbi flex bison bc libelf-dev libssl-dev cpio
 	ccache xz-utils rsync perl libc6-dev python3-ply python3-git sparse device-tree-compiler git make gcc
-	python3-sphinx python3-sphinx-rtd-theme python3-docutils
+	python3-sphinx python3-sphinx-rtd-theme python3-docutils python3-yaml
 	gnuplot-nox
 )
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Quality gates on patches/, run on a fresh extraction of the base:
-#  1. the series applies with git am, on the base-commit its cover names;
+#  1. the series applies with git am on the installed linux-source-6.12
+#     (the base-commit the cover letter names, or a newer 6.12.y);
 #  2. checkpatch --strict finds nothing but the MAINTAINERS reminder for a
 #     new file in a directory MAINTAINERS already covers (and cannot look
 #     up the ids of Fixes: tags in a tree without history);
@@ -51,9 +52,17 @@ fi
 # 1. git am on a fresh extraction
 rm -rf "$gate"
 "$top/scripts/get-base.sh" "$gate" > "$log/get-base.log"
+# A 6.12.y newer (or older) than the one the cover letter was formatted on
+# is what a user gets from Debian on any day: the series is tested on it,
+# and only a patch that does not apply or build fails.
 want=$(sed -n 's/^base-commit: //p' "$patchdir/0000-cover-letter.patch")
 have=$(git -C "$gate" rev-parse base)
-[ "$want" = "$have" ] || gate_fail "cover letter names base-commit $want, fresh base is $have"
+installed="$(make -s -C "$gate" kernelversion) ($(git -C "$gate" log -1 --format=%s base | sed 's/.* from Debian //'))"
+if [ "$want" = "$have" ]; then
+	echo "gates: base: $installed, the cover letter's base-commit"
+else
+	echo "gates: base: $installed, not the cover letter's base-commit ${want:0:12}: testing the series on it"
+fi
 if (cd "$patchdir" && git -C "$gate" am -q "${patches[@]/#/$patchdir/}") > "$log/am.log" 2>&1; then
 	echo "gates: git am: ${#patches[@]} patches apply on base $(git -C "$gate" rev-parse --short base)"
 else
