@@ -1,7 +1,8 @@
 #!/bin/bash
 # Quality gates on patches/, run on a fresh extraction of the base:
-#  1. the series applies with git am on the installed linux-source-6.12
-#     (the base-commit the cover letter names, or a newer 6.12.y);
+#  1. the series applies with git am on the base of TREE, the installed
+#     linux-source-6.12 (the base-commit the cover letter names, or
+#     another 6.12.y);
 #  2. checkpatch --strict finds nothing but the MAINTAINERS reminder for a
 #     new file in a directory MAINTAINERS already covers (and cannot look
 #     up the ids of Fixes: tags in a tree without history);
@@ -18,14 +19,16 @@
 #  5. the series applies with git am on the oldest 6.12.y Debian offers
 #     (bookworm-backports and trixie; 6.12.95 when this was written) and
 #     builds the Image there: everything else runs on the installed
-#     linux-source-6.12, the newest.
+#     linux-source-6.12, the newest;
+#  6. what the docs say of the series (patch numbers, subjects, parts, case
+#     counts) is what the series has (scripts/doc-check.py).
 set -euo pipefail
 
 # Debian's python3 has the modules checkpatch (ply) and htmldocs (sphinx)
 # need; a python3 earlier in PATH (pyenv, venv) may not.
 export PATH=/usr/bin:$PATH
 
-tree=${1:?usage: gates.sh TREE PATCHDIR BUILD}
+tree=$(realpath "${1:?usage: gates.sh TREE PATCHDIR BUILD}")
 patchdir=$(realpath "$2")
 build=$(realpath "$3")
 top=$(realpath "$(dirname "$0")/..")
@@ -49,20 +52,26 @@ if grep -qx '# fixes' "$patchdir/series" && [ "$fixes" -eq 0 ]; then
 	gate_fail "patches/series has a '# fixes' part but no '# core' line after it"
 fi
 
-# 1. git am on a fresh extraction
+# 1. git am on the base, in a worktree of TREE (a fresh checkout of the
+# base tag get-base.sh made from the installed tarball)
 rm -rf "$gate"
-"$top/scripts/get-base.sh" "$gate" > "$log/get-base.log"
+git -C "$tree" worktree prune
+git -C "$tree" worktree add -q --detach "$gate" base
 # A 6.12.y newer (or older) than the one the cover letter was formatted on
 # is what a user gets from Debian on any day: the series is tested on it,
 # and only a patch that does not apply or build fails.
 want=$(sed -n 's/^base-commit: //p' "$patchdir/0000-cover-letter.patch")
 have=$(git -C "$gate" rev-parse base)
-installed="$(make -s -C "$gate" kernelversion) ($(git -C "$gate" log -1 --format=%s base | sed 's/.* from Debian //'))"
+package=$(git -C "$gate" log -1 --format=%s base | sed 's/.* from Debian //')
+version=$(make -s -C "$gate" kernelversion)
 if [ "$want" = "$have" ]; then
-	echo "gates: base: $installed, the cover letter's base-commit"
+	echo "gates: base: $version ($package), the cover letter's base-commit"
 else
-	echo "gates: base: $installed, not the cover letter's base-commit ${want:0:12}: testing the series on it"
+	echo "gates: base: $version ($package), not the cover letter's base-commit ${want:0:12}: testing the series on it"
 fi
+installed="linux-source-6.12 $(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)"
+[ "$package" = "$installed" ] ||
+	echo "gates: note: $tree was extracted from $package, the installed one is $installed (rm -rf $tree to test that)"
 if (cd "$patchdir" && git -C "$gate" am -q "${patches[@]/#/$patchdir/}") > "$log/am.log" 2>&1; then
 	echo "gates: git am: ${#patches[@]} patches apply on base $(git -C "$gate" rev-parse --short base)"
 else
@@ -131,12 +140,17 @@ for c in $commits; do
 	git -C "$gate" checkout -q "$c"
 	step_start=$SECONDS
 	step=$log/step-$n
-	if ! "${kmake[@]}" -s Image > "$step-image.log" 2>&1; then
+	mapfile -t files < <(git -C "$gate" diff --name-only --diff-filter=AM "$c^" "$c")
+	# A patch of only selftests and docs leaves the Image as it was
+	image=Image
+	if [ $n -gt 1 ] && ! git -C "$gate" diff --name-only "$c^" "$c" |
+		grep -qvE '^(tools|Documentation)/'; then
+		image="Image unchanged"
+	elif ! "${kmake[@]}" -s Image > "$step-image.log" 2>&1; then
 		tail -20 "$step-image.log"
 		gate_fail "patch $n does not build: $subject"
 		continue
 	fi
-	mapfile -t files < <(git -C "$gate" diff --name-only --diff-filter=AM "$c^" "$c")
 	objs=()
 	for f in "${files[@]}"; do
 		case "$f" in
@@ -165,7 +179,7 @@ for c in $commits; do
 	for f in "${files[@]}"; do
 		case "$f" in
 		Documentation/virt/*.rst)
-			rm -rf "$gate/Documentation/output"
+			# sphinx rereads what changed since the last patch's run
 			if ! "${kmake[@]}" SPHINXDIRS=virt htmldocs > "$step-htmldocs.log" 2>&1; then
 				tail -20 "$step-htmldocs.log"
 				gate_fail "patch $n: htmldocs failed"
@@ -192,7 +206,7 @@ for c in $commits; do
 			fi ;;
 		esac
 	done
-	echo "gates: patch $n builds (Image${objs:+, W=1+sparse on ${objs[*]}}," \
+	echo "gates: patch $n builds ($image${objs:+, W=1+sparse on ${objs[*]}}," \
 	     "$((SECONDS - step_start)) s): $subject"
 	if [[ "$boundaries" == *" $n "* ]]; then
 		part="fixes and core"
@@ -228,6 +242,17 @@ if [ -s "$oldest-src/packages" ]; then
 	else
 		echo "gates: $package ($(make -s -C "$oldest" kernelversion)): ${#patches[@]} patches apply and the Image builds ($((SECONDS - step_start)) s)"
 	fi
+fi
+
+# 6. the docs against the series
+docs=("$top/README.md" "$top"/Documentation/*.md "$patchdir/0000-cover-letter.patch"
+      "$top"/tools/tests/*.patch "$top"/tools/tests/*.list)
+if (cd "$top" && "$top/scripts/doc-check.py" "$gate" "$patchdir" "${docs[@]#"$top"/}") \
+	> "$log/doc-check.log" 2>&1; then
+	echo "gates: docs: patch numbers, subjects, parts and case counts match the series"
+else
+	cat "$log/doc-check.log"
+	gate_fail "docs disagree with the series"
 fi
 
 if [ $fail -ne 0 ]; then
