@@ -14,7 +14,7 @@
 #                 the test host (part of check)
 #
 # Everything built lands in build/ (ignored by git); ccache keeps its cache
-# outside the clone, in ~/.cache/kvm-susp/ccache (scripts/kmake.sh).
+# outside the clone, in ~/.cache/kvm-susp/ccache (scripts/build/kmake.sh).
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -23,18 +23,18 @@ TREE := $(BUILD)/linux
 PATCHES := $(TOP)/patches
 FRAGMENT := $(TOP)/arch/riscv/configs/kvm_susp_host.config
 # The debug test host: a worktree of the tree, the host fragment and the
-# debug fragment on top (scripts/worktree-kernel.sh)
+# debug fragment on top (scripts/build/worktree-kernel.sh)
 DEBUG_TREE := $(BUILD)/debug-linux
 DEBUG_FRAGMENT := $(TOP)/arch/riscv/configs/kvm_susp_debug.config
 DEBUG_IMAGE := $(DEBUG_TREE)/arch/riscv/boot/Image
 # The upstream test host: Debian's newest linux-source-7.x, a tree of its
-# own (scripts/upstream-kernel.sh)
+# own (scripts/build/upstream-kernel.sh)
 UPSTREAM_TREE := $(BUILD)/upstream
 UPSTREAM_IMAGE := $(UPSTREAM_TREE)/arch/riscv/boot/Image
 # ... and its worktree with our scounteren fix ported, the upstream guest
 UPSTREAM_GUEST_IMAGE := $(UPSTREAM_TREE)-guest/arch/riscv/boot/Image
 UPSTREAM_SELFTESTS := $(BUILD)/upstream-selftests
-# Our selftests as the core part builds them (scripts/core-selftests.sh):
+# Our selftests as the core part builds them (scripts/build/core-selftests.sh):
 # the ABI test of upstream's behaviour, for the upstream and core kernels
 CORE_SELFTESTS := $(BUILD)/core-selftests
 
@@ -53,38 +53,38 @@ all: demo
 # Debian 12's packages, then QEMU 10.0 and OpenSBI 1.5.1 from
 # bookworm-backports, extracted into build/qemu10 (the test hosts' QEMU)
 deps:
-	@scripts/deps.sh
-	@scripts/qemu10.sh $(BUILD)/qemu10
+	@scripts/setup/deps.sh
+	@scripts/setup/qemu10.sh $(BUILD)/qemu10
 
 $(TREE)/.git/refs/tags/base:
-	@scripts/get-base.sh $(TREE)
+	@scripts/tree/get-base.sh $(TREE)
 
 tree: deps $(TREE)/.git/refs/tags/base
-	@scripts/apply-series.sh $(TREE) $(PATCHES)
+	@scripts/tree/apply-series.sh $(TREE) $(PATCHES)
 
 reapply: $(TREE)/.git/refs/tags/base
-	@FORCE=1 scripts/apply-series.sh $(TREE) $(PATCHES)
+	@FORCE=1 scripts/tree/apply-series.sh $(TREE) $(PATCHES)
 
 patches:
-	@scripts/format-patches.sh $(TREE) $(PATCHES)
-	@scripts/maintainers.sh $(TREE) $(PATCHES) > MAINTAINERS
+	@scripts/tree/format-patches.sh $(TREE) $(PATCHES)
+	@scripts/tree/maintainers.sh $(TREE) $(PATCHES) > MAINTAINERS
 
 kernel: tree
 	@echo "kernel: building Image"
-	@$(LOCK) scripts/kconfig.sh $(TREE) $(FRAGMENT)
-	@$(LOCK) scripts/kmake.sh $(TREE) -s Image
+	@$(LOCK) scripts/build/kconfig.sh $(TREE) $(FRAGMENT)
+	@$(LOCK) scripts/build/kmake.sh $(TREE) -s Image
 	@ls -l $(IMAGE)
 
 selftests: tree
 	@echo "selftests: headers_install and KVM selftests (static)"
-	@$(LOCK) scripts/build-selftests.sh $(TREE) $(HDR) $(SELFTESTS)
+	@$(LOCK) scripts/build/build-selftests.sh $(TREE) $(HDR) $(SELFTESTS)
 
 vmm: kernel selftests
-	@scripts/vmm-files.sh $(BUILD)/stage $(HDR)
+	@scripts/build/vmm-files.sh $(BUILD)/stage $(HDR)
 
 core-selftests: tree
 	@echo "core-selftests: the core part's KVM selftests (static)"
-	@$(LOCK) scripts/core-selftests.sh $(TREE) $(PATCHES) $(CORE_SELFTESTS)
+	@$(LOCK) scripts/build/core-selftests.sh $(TREE) $(PATCHES) $(CORE_SELFTESTS)
 
 # tools/bench's programs on the selftest library, staged as /bench:
 # sbi_susp_abandoned for check (tools/tests/abandoned.list), and the bench
@@ -94,12 +94,12 @@ host-tools: selftests
 
 # Boot the test host with one test list: make run LIST=tools/tests/demo.list
 # HOST=aia boots a test host with AIA, where KVM offers guests its
-# in-kernel AIA (scripts/run-qemu.sh); HOST=plain (default) one without.
+# in-kernel AIA (scripts/run/run-qemu.sh); HOST=plain (default) one without.
 # KERNEL=debug boots the debug kernel ('make debug-kernel') instead, its
 # log is build/qemu-debug[-LIST].log; KERNEL=upstream the upstream 7.x
 # kernel ('make upstream-kernel'), build/qemu-upstream-LIST.log. The
 # emulator is QEMU 10.0 from build/qemu10; QEMU=system boots the system's
-# QEMU 7.2 instead, QEMU=DIR another extraction (scripts/qemu10.sh), to
+# QEMU 7.2 instead, QEMU=DIR another extraction (scripts/setup/qemu10.sh), to
 # compare a list's runs: the log's name ends in -system (-DIR's last
 # component).
 LIST ?= tools/tests/demo.list
@@ -111,14 +111,14 @@ KERNEL_IMAGE = $(if $(filter debug,$(KERNEL)),$(DEBUG_IMAGE),$(if $(filter upstr
 RUN = $(if $(filter-out normal,$(KERNEL)),$(KERNEL)$(if $(filter-out $(KERNEL),$(LISTNAME)),-$(LISTNAME)),$(LISTNAME))$(if $(filter aia,$(HOST)),-aia)$(if $(QEMU),-$(notdir $(patsubst %/,%,$(QEMU))))
 run:
 	@UPSTREAM_SELFTESTS=$(UPSTREAM_SELFTESTS) CORE_SELFTESTS=$(CORE_SELFTESTS) \
-		scripts/initramfs.sh $(TREE) $(SELFTESTS) $(BUILD)/stage $(LIST) \
+		scripts/build/initramfs.sh $(TREE) $(SELFTESTS) $(BUILD)/stage $(LIST) \
 		$(BUILD)/initramfs-$(LISTNAME).cpio
-	$(if $(filter-out system,$(QEMU)),@scripts/qemu10.sh $(QEMU))
-	@QEMU_AIA=$(if $(filter aia,$(HOST)),1,0) QEMU=$(QEMU) scripts/run-qemu.sh \
+	$(if $(filter-out system,$(QEMU)),@scripts/setup/qemu10.sh $(QEMU))
+	@QEMU_AIA=$(if $(filter aia,$(HOST)),1,0) QEMU=$(QEMU) scripts/run/run-qemu.sh \
 		$(KERNEL_IMAGE) $(BUILD)/initramfs-$(LISTNAME).cpio \
 		$(BUILD)/qemu-$(RUN).log
 	@echo "test host: $(HOST)$(if $(filter-out normal,$(KERNEL)), ($(KERNEL) kernel))$(if $(QEMU), on QEMU $(QEMU))"
-	@scripts/tap-summary.sh $(BUILD)/qemu-$(RUN).log tools/tests/known-failures \
+	@scripts/run/tap-summary.sh $(BUILD)/qemu-$(RUN).log tools/tests/known-failures \
 		$(HOST)$(if $(filter system,$(QEMU)),-system)
 
 demo: kernel selftests vmm
@@ -126,17 +126,17 @@ demo: kernel selftests vmm
 
 # The new selftest against kernels lacking parts of the series
 negative: kernel selftests vmm host-tools upstream-kernel core-selftests
-	@$(LOCK) scripts/negative-controls.sh $(TREE) $(SELFTESTS) $(BUILD)
+	@$(LOCK) scripts/check/negative-controls.sh $(TREE) $(SELFTESTS) $(BUILD)
 
 gates: tree
-	@$(LOCK) scripts/gates.sh $(TREE) $(PATCHES) $(BUILD)
+	@$(LOCK) scripts/check/gates.sh $(TREE) $(PATCHES) $(BUILD)
 
 # The debug kernel (lockdep, KASAN, UBSAN, kmemleak) in its own worktree
 debug-kernel: tree
-	@$(LOCK) scripts/worktree-kernel.sh $(TREE) $(DEBUG_TREE) HEAD $(FRAGMENT) $(DEBUG_FRAGMENT)
+	@$(LOCK) scripts/build/worktree-kernel.sh $(TREE) $(DEBUG_TREE) HEAD $(FRAGMENT) $(DEBUG_FRAGMENT)
 
 # tools/tests/debug.list on the debug kernel, on the test host without AIA;
-# any kernel splat fails it (scripts/splat-check.sh). The L2 guests of the
+# any kernel splat fails it (scripts/run/splat-check.sh). The L2 guests of the
 # reference VMM keep the normal Image. Log: build/qemu-debug.log
 DEBUG_QEMU_TIMEOUT ?= 2400
 debug: debug-kernel selftests vmm
@@ -155,16 +155,16 @@ debug: debug-kernel selftests vmm
 # programs and tests and the guests without our fixes, which must fail
 # there, are the negative control "upstream".
 upstream-kernel: deps
-	@$(LOCK) scripts/upstream-kernel.sh $(UPSTREAM_TREE)
+	@$(LOCK) scripts/build/upstream-kernel.sh $(UPSTREAM_TREE)
 
 upstream-selftests: upstream-kernel
 	@echo "upstream-selftests: the 7.x tree's KVM selftests (static)"
-	@KEEP_GOING=1 $(LOCK) scripts/build-selftests.sh $(UPSTREAM_TREE) \
+	@KEEP_GOING=1 $(LOCK) scripts/build/build-selftests.sh $(UPSTREAM_TREE) \
 		$(BUILD)/upstream-headers $(UPSTREAM_SELFTESTS)
 
 upstream: upstream-selftests core-selftests selftests vmm
 	@cp $(UPSTREAM_GUEST_IMAGE) $(BUILD)/stage/vmm/Image-upstream-fixed
-	@scripts/upstream-list.sh tools/tests/full.list tools/tests/upstream.list \
+	@scripts/run/upstream-list.sh tools/tests/full.list tools/tests/upstream.list \
 		> $(BUILD)/upstream.list
 	@$(MAKE) -s run LIST=$(BUILD)/upstream.list HOST=aia KERNEL=upstream
 
@@ -188,7 +188,7 @@ clean:
 # Each case of the suspend selftests against a kernel with a defect it
 # must catch (not part of check: about a minute per kernel)
 mutants: kernel selftests vmm host-tools
-	@$(LOCK) scripts/mutants.sh $(TREE) $(SELFTESTS) $(BUILD) $(MUTANTS)
+	@$(LOCK) scripts/check/mutants.sh $(TREE) $(SELFTESTS) $(BUILD) $(MUTANTS)
 
 # What a suspend costs, on the core-only kernel, the full series, the
 # upstream 7.x kernel (the yardstick for the core: upstream's own SUSP) and
@@ -197,7 +197,7 @@ mutants: kernel selftests vmm host-tools
 # build/bench-trace). The report lands in build/bench
 # (Documentation/performance.md).
 bench: kernel selftests vmm upstream-kernel
-	@scripts/bench.sh $(TREE) $(SELFTESTS) $(BUILD) $(PATCHES) $(UPSTREAM_IMAGE)
+	@scripts/check/bench.sh $(TREE) $(SELFTESTS) $(BUILD) $(PATCHES) $(UPSTREAM_IMAGE)
 
 # The reference VMM's long runs, 10,000 cycles with 2 vCPUs and 1,000 with
 # 4 (tools/tests/soak.list), on both test hosts while a second test host
@@ -206,4 +206,4 @@ bench: kernel selftests vmm upstream-kernel
 # SOAK_SCALE=100 divides the cycle counts by 100 for a smoke run.
 SOAK_SCALE ?= 1
 soak: kernel selftests vmm
-	@SOAK_SCALE=$(SOAK_SCALE) scripts/soak.sh $(TREE) $(SELFTESTS) $(BUILD)
+	@SOAK_SCALE=$(SOAK_SCALE) scripts/check/soak.sh $(TREE) $(SELFTESTS) $(BUILD)

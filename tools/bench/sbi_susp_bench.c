@@ -3,7 +3,7 @@
  * sbi_susp_bench - what an SBI system suspend costs a KVM RISC-V guest
  *
  * Built against the KVM selftest library of the kernel tree under test and
- * run on the test host by 'make bench' (scripts/bench.sh). Each figure is
+ * run on the test host by 'make bench' (scripts/check/bench.sh). Each figure is
  * measured next to its floor, in the same run and interleaved with it in
  * rounds, so that their ratio holds even where absolute times (nested TCG)
  * mean little:

@@ -409,7 +409,7 @@ struct bench_cycle {
 };
 
 /*
- * bench=1's lines go out bare, as the VMM and scripts/bench-report.py
+ * bench=1's lines go out bare, as the VMM and scripts/check/bench-report.py
  * match them
  */
 static void __attribute__((format(printf, 1, 2))) bench_line(const char *fmt, ...)

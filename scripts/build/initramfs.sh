@@ -3,9 +3,9 @@
 # /etc/tests.list and every file the list names under /kvm (KVM selftests),
 # /kvm-upstream (the upstream 7.x tree's own KVM selftests, built into
 # UPSTREAM_SELFTESTS by 'make upstream-selftests'), /kvm-core (the core
-# part's own build of ours, in CORE_SELFTESTS: scripts/core-selftests.sh),
+# part's own build of ours, in CORE_SELFTESTS: scripts/build/core-selftests.sh),
 # /vmm (reference VMM
-# and its guest) or /bench (tools/bench, staged by scripts/bench.sh).
+# and its guest) or /bench (tools/bench, staged by scripts/check/bench.sh).
 set -euo pipefail
 
 tree=${1:?usage: initramfs.sh TREE SELFTESTS STAGE LIST OUT}
@@ -17,7 +17,7 @@ work=$(dirname "$out")/initramfs-work
 mkdir -p "$work"
 
 cc=riscv64-linux-gnu-gcc
-$cc -static -O2 -Wall -Wextra -Werror -o "$work/init" tools/init/init.c
+$cc -static -O2 -Wall -Wextra -Werror -o "$work/init" tools/host-init/init.c
 
 gen=$tree/usr/gen_init_cpio
 if [ ! -x "$gen" ]; then

@@ -4,7 +4,7 @@
 # it has some, else as one result; a program that failed without a failed
 # subtest counts one more failure. A log without the end marker of /init
 # (hang, panic, timeout) or with fewer results than planned is a failure.
-# Every kernel splat in the log (scripts/splat-check.sh: WARNING, BUG,
+# Every kernel splat in the log (scripts/run/splat-check.sh: WARNING, BUG,
 # KASAN, UBSAN, lockdep, Oops, panic, kmemleak leaks; the L2 guest's too)
 # is counted as one failure; each distinct one is printed in the summary.
 set -euo pipefail

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The upstream test host: the newest linux-source-7.x Debian offers
 # (trixie-backports or sid; no fixed version), extracted into TREE as a git
-# tree of its own (scripts/get-base.sh), configured with the host fragment
+# tree of its own (scripts/tree/get-base.sh), configured with the host fragment
 # and what 7.x needs on top of it (kvm_susp_upstream.config), and its Image
 # built. It runs the series' core cases, built from our tree (they are
 # userspace), to measure that the core behaves as upstream does
@@ -15,22 +15,22 @@
 set -euo pipefail
 
 tree=$(realpath -m "${1:?usage: upstream-kernel.sh TREE}")
-top=$(realpath "$(dirname "$0")/..")
+top=$(realpath "$(dirname "$0")/../..")
 src=$tree-src
 
 if [ ! -s "$src/packages" ]; then
 	rm -rf "$src" "$tree"
-	"$top/scripts/debian-fetch.sh" "$src" trixie-backports,sid '/^linux-source-7\.[0-9]+$/'
+	"$top/scripts/setup/debian-fetch.sh" "$src" trixie-backports,sid '/^linux-source-7\.[0-9]+$/'
 fi
 package=$(head -n 1 "$src/packages")
 tarball=$(echo "$src/usr/src/${package%% *}.tar.xz")
-LINUX_TARBALL=$tarball LINUX_PACKAGE=$package "$top/scripts/get-base.sh" "$tree"
-"$top/scripts/kconfig.sh" "$tree" "$top/arch/riscv/configs/kvm_susp_host.config" \
+LINUX_TARBALL=$tarball LINUX_PACKAGE=$package "$top/scripts/tree/get-base.sh" "$tree"
+"$top/scripts/build/kconfig.sh" "$tree" "$top/arch/riscv/configs/kvm_susp_host.config" \
 	"$top/arch/riscv/configs/kvm_susp_upstream.config"
 start=$(date +%s)
-"$top/scripts/kmake.sh" "$tree" -s Image
+"$top/scripts/build/kmake.sh" "$tree" -s Image
 echo "upstream: $package, $tree/arch/riscv/boot/Image ($(du -h "$tree/arch/riscv/boot/Image" | cut -f1)) in $(( $(date +%s) - start )) s"
 
-PATCH=$top/tools/tests/upstream-scounteren.patch "$top/scripts/worktree-kernel.sh" \
+PATCH=$top/tools/tests/upstream-scounteren.patch "$top/scripts/build/worktree-kernel.sh" \
 	"$tree" "$tree-guest" base "$top/arch/riscv/configs/kvm_susp_host.config" \
 	"$top/arch/riscv/configs/kvm_susp_upstream.config"

@@ -4,7 +4,7 @@
 # The first lines, in LOG too, name the command line and the QEMU version.
 #
 # The emulator is QEMU 10.0 with OpenSBI 1.5.1 from bookworm-backports,
-# extracted into build/qemu10 by scripts/qemu10.sh ('make deps' runs it):
+# extracted into build/qemu10 by scripts/setup/qemu10.sh ('make deps' runs it):
 # Debian 13's QEMU, where Debian 12's 7.2 has AIA only as experimental
 # options, ignores hvien and stormed a guest with an external interrupt
 # nothing asserted (Documentation/testing.md, "QEMU"). QEMU=DIR boots
@@ -28,10 +28,10 @@ console=ttyS0
 qemu=qemu-system-riscv64
 qemu_opts=(-bios default)
 aia_cpu=x-ssaia=true,x-smaia=true
-QEMU=${QEMU:-$(dirname "$0")/../build/qemu10}
+QEMU=${QEMU:-$(dirname "$0")/../../build/qemu10}
 if [ "$QEMU" != system ]; then
 	dir=$(cd "$QEMU" 2>/dev/null && pwd) && [ -x "$dir/usr/bin/$qemu" ] ||
-		{ echo "run-qemu: no $QEMU/usr/bin/$qemu (scripts/qemu10.sh $QEMU)" >&2; exit 1; }
+		{ echo "run-qemu: no $QEMU/usr/bin/$qemu (scripts/setup/qemu10.sh $QEMU)" >&2; exit 1; }
 	qemu=$dir/usr/bin/$qemu
 	qemu_opts=(-audio none -L "$dir/usr/share/qemu"
 		  -bios "$dir/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin")

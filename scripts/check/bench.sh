@@ -6,7 +6,7 @@
 #   full      the whole series: TREE's own Image
 #   upstream  Debian's newest upstream 7.x kernel, whose KVM has had SUSP
 #             since 6.14: UPSTREAM_IMAGE, by default BUILD's
-#             ('make upstream-kernel', scripts/upstream-kernel.sh); the
+#             ('make upstream-kernel', scripts/build/upstream-kernel.sh); the
 #             yardstick for the core, which backports its SUSP to 6.12
 #   trace     the whole series with the function graph tracer
 #             (build/bench-trace, arch/riscv/configs/kvm_susp_trace.config)
@@ -16,7 +16,7 @@
 # count), each in two boots; full's first boot also runs
 # tools/tests/bench-linux.list (a Linux guest under the reference VMM);
 # trace runs tools/tests/bench-trace.list (a profile of the resume path).
-# scripts/bench-report.py turns the logs into a table (printed), CSV files
+# scripts/check/bench-report.py turns the logs into a table (printed), CSV files
 # and a plot, in OUT (build/bench).
 set -euo pipefail
 
@@ -26,7 +26,7 @@ selftests=$(realpath "${2:?$usage}")
 build=$(realpath "${3:?$usage}")
 patches=$(realpath "${4:?$usage}")
 upstream_image=$(realpath -m "${5:-$build/upstream/arch/riscv/boot/Image}")
-top=$(realpath "$(dirname "$0")/..")
+top=$(realpath "$(dirname "$0")/../..")
 out=$build/bench
 lock="flock /tmp/kvm-susp-build.lock"
 host_fragment=$top/arch/riscv/configs/kvm_susp_host.config
@@ -45,14 +45,14 @@ step "building tools/bench/sbi_susp_bench"
 make -s -C "$top/tools/bench" TREE="$tree" SELFTESTS="$selftests" \
 	HDR="$build/headers" OUT="$build/stage/bench"
 
-nr_core=$("$top/scripts/series-core.sh" "$patches")
+nr_core=$("$top/scripts/tree/series-core.sh" "$patches")
 core_commit=$(git -C "$tree" rev-list --reverse base..HEAD | sed -n "${nr_core}p")
 [ -n "$core_commit" ] || { echo "bench: no core commit in $tree" >&2; exit 1; }
 step "core-only kernel"
-$lock "$top/scripts/worktree-kernel.sh" "$tree" "$build/bench-core" \
+$lock "$top/scripts/build/worktree-kernel.sh" "$tree" "$build/bench-core" \
 	"$core_commit" "$host_fragment"
 step "kernel with the function graph tracer"
-$lock "$top/scripts/worktree-kernel.sh" "$tree" "$build/bench-trace" HEAD \
+$lock "$top/scripts/build/worktree-kernel.sh" "$tree" "$build/bench-trace" HEAD \
 	"$host_fragment" "$top/arch/riscv/configs/kvm_susp_trace.config"
 
 # boot KERNEL's Image with the concatenated LISTs, log in OUT/KERNEL.log
@@ -60,12 +60,12 @@ boot() {
 	local kernel=$1 image=$2 list=$out/$1.list
 	shift 2
 	cat "$@" > "$list"
-	"$top/scripts/initramfs.sh" "$tree" "$selftests" "$build/stage" "$list" \
+	"$top/scripts/build/initramfs.sh" "$tree" "$selftests" "$build/stage" "$list" \
 		"$out/$kernel.cpio" > /dev/null
 	step "$kernel kernel: $(grep -cv '^#' "$list") runs"
-	"$top/scripts/run-qemu.sh" "$image" "$out/$kernel.cpio" "$out/$kernel.log" |
+	"$top/scripts/run/run-qemu.sh" "$image" "$out/$kernel.cpio" "$out/$kernel.log" |
 		sed -n 's/^run-qemu: \(.*qemu-system\)/\1/p' > "$out/$kernel.qemu"
-	"$top/scripts/tap-summary.sh" "$out/$kernel.log" | tail -n 1 | sed "s/^/bench: $kernel: /"
+	"$top/scripts/run/tap-summary.sh" "$out/$kernel.log" | tail -n 1 | sed "s/^/bench: $kernel: /"
 }
 
 # Each kernel boots twice, in turn, so that the report can tell how far
@@ -84,7 +84,7 @@ boot upstream-2 "$upstream_image" "$top/tools/tests/bench-kvm.list"
 boot trace "$build/bench-trace/arch/riscv/boot/Image" "$top/tools/tests/bench-trace.list"
 
 step "report"
-"$top/scripts/bench-report.py" --out "$out" \
+"$top/scripts/check/bench-report.py" --out "$out" \
 	--core "$out/core.log" "$out/core-2.log" \
 	--full "$out/full.log" "$out/full-2.log" \
 	--upstream "$out/upstream.log" "$out/upstream-2.log" --trace "$out/trace.log" \

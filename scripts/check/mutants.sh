@@ -14,7 +14,7 @@ tree=$(realpath "${1:?usage: mutants.sh TREE SELFTESTS BUILD [NAME...]}")
 selftests=$(realpath "$2")
 build=$(realpath "$3")
 shift 3
-top=$(realpath "$(dirname "$0")/..")
+top=$(realpath "$(dirname "$0")/../..")
 mut=$build/mut
 
 # name | files | perl substitutions (each file must change) | cases it must
@@ -58,11 +58,11 @@ list=$build/mut.list
 
 run_kernel() {	# name cases
 	local name=$1 cases=$2 log=$build/mut-$1.log killed=yes line
-	"$top/scripts/kconfig.sh" "$mut" "$top/arch/riscv/configs/kvm_susp_host.config"
-	"$top/scripts/kmake.sh" "$mut" -s Image
-	"$top/scripts/initramfs.sh" "$tree" "$selftests" "$build/stage" "$list" \
+	"$top/scripts/build/kconfig.sh" "$mut" "$top/arch/riscv/configs/kvm_susp_host.config"
+	"$top/scripts/build/kmake.sh" "$mut" -s Image
+	"$top/scripts/build/initramfs.sh" "$tree" "$selftests" "$build/stage" "$list" \
 		"$build/mut.cpio" > /dev/null
-	"$top/scripts/run-qemu.sh" "$mut/arch/riscv/boot/Image" "$build/mut.cpio" "$log" > /dev/null
+	"$top/scripts/run/run-qemu.sh" "$mut/arch/riscv/boot/Image" "$build/mut.cpio" "$log" > /dev/null
 	echo "mutant '$name':"
 	for c in $cases; do
 		# a harness case ("# ok N fixture.case") or a program ("ok N name")

@@ -3,7 +3,7 @@
 # suspend tests built from the full series (the four sbi_system_suspend_*
 # programs and the reference VMM's suspend, refusal and save-restore
 # tests) and, where the list has it, the core part's own build of the ABI
-# test (/kvm-core, scripts/core-selftests.sh: upstream's behaviour in
+# test (/kvm-core, scripts/build/core-selftests.sh: upstream's behaviour in
 # every case, which the core kernels must show):
 #   base        no series: every suspend case skips
 #   upstream    Debian's newest upstream 7.x kernel ('make upstream-kernel')
@@ -46,13 +46,13 @@
 # The full series, which must pass everything, is the main run of
 # 'make check'. VARIANTS="late-hart-stop no-hart-stop-fix" runs only those.
 # A variant passes when every case does what it expects and
-# its log has no kernel splat (scripts/splat-check.sh).
+# its log has no kernel splat (scripts/run/splat-check.sh).
 set -euo pipefail
 
 tree=$(realpath "${1:?usage: negative-controls.sh TREE SELFTESTS BUILD}")
 selftests=$(realpath "$2")
 build=$(realpath "$3")
-top=$(realpath "$(dirname "$0")/..")
+top=$(realpath "$(dirname "$0")/../..")
 neg=$build/neg
 # the core part's own build of our selftests, /kvm-core ('make core-selftests')
 export CORE_SELFTESTS=$build/core-selftests
@@ -112,7 +112,7 @@ watchdog=$'\t--watchdog\t30'
 	# the entries of the hardening part, which upstream fails, and the
 	# base 6.12 guest's suspend
 	{
-		"$top/scripts/upstream-list.sh" --hardening "$top/tools/tests/full.list"
+		"$top/scripts/run/upstream-list.sh" --hardening "$top/tools/tests/full.list"
 		grep -P '^vmm-suspend-1-cycle\t' "$top/tools/tests/full.list"
 	} | sed "/^vmm-/s/\$/$watchdog/"
 	grep -P '^vmm-suspend-1-cycle\t' "$top/tools/tests/full.list" |
@@ -177,8 +177,8 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 	late-hart-stop|no-hart-stop-fix)
 		git -C "$neg" apply "$top/tools/tests/late-hart-stop.patch" ;;
 	esac
-	"$top/scripts/kconfig.sh" "$neg" "$top/arch/riscv/configs/kvm_susp_host.config"
-	"$top/scripts/kmake.sh" "$neg" -s Image
+	"$top/scripts/build/kconfig.sh" "$neg" "$top/arch/riscv/configs/kvm_susp_host.config"
+	"$top/scripts/build/kmake.sh" "$neg" -s Image
 	# the test kernel's change is not committed: drop it for the next one
 	git -C "$neg" checkout -q -- .
 	if [ $guest_too = 1 ]; then
@@ -188,9 +188,9 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 		cp "$neg/arch/riscv/boot/Image" "$stage/vmm/Image"
 		[ "$variant" = upstream ] && cp "$upstream_image" "$stage/vmm/Image-upstream"
 	fi
-	"$top/scripts/initramfs.sh" "$tree" "$selftests" "$stage" "$vlist" \
+	"$top/scripts/build/initramfs.sh" "$tree" "$selftests" "$stage" "$vlist" \
 		"$build/neg-$variant.cpio" > /dev/null
-	QEMU_AIA=$aia "$top/scripts/run-qemu.sh" "$host_image" \
+	QEMU_AIA=$aia "$top/scripts/run/run-qemu.sh" "$host_image" \
 		"$build/neg-$variant.cpio" "$build/neg-$variant.log" > /dev/null
 	log=$build/neg-$variant.log
 
@@ -228,7 +228,7 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 	# guests of "upstream" are meant to panic
 	host_only=0
 	[ "$variant" = upstream ] && host_only=1
-	if ! splats=$(SPLAT_HOST_ONLY=$host_only "$top/scripts/splat-check.sh" "$log"); then
+	if ! splats=$(SPLAT_HOST_ONLY=$host_only "$top/scripts/run/splat-check.sh" "$log"); then
 		echo "$splats"
 		verdict=FAIL
 	fi

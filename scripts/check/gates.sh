@@ -21,7 +21,7 @@
 #     builds the Image there: everything else runs on the installed
 #     linux-source-6.12, the newest;
 #  6. what the docs say of the series (patch numbers, subjects, parts, case
-#     counts) is what the series has (scripts/doc-check.py).
+#     counts) is what the series has (scripts/check/doc-check.py).
 set -euo pipefail
 
 # Debian's python3 has the modules checkpatch (ply) and htmldocs (sphinx)
@@ -31,19 +31,19 @@ export PATH=/usr/bin:$PATH
 tree=$(realpath "${1:?usage: gates.sh TREE PATCHDIR BUILD}")
 patchdir=$(realpath "$2")
 build=$(realpath "$3")
-top=$(realpath "$(dirname "$0")/..")
+top=$(realpath "$(dirname "$0")/../..")
 gate=$build/gate
 log=$build/gate-logs
 rm -rf "$log"
 mkdir -p "$log"
 
-kmake=("$top/scripts/kmake.sh" "$gate")
+kmake=("$top/scripts/build/kmake.sh" "$gate")
 fail=0
 gate_fail() { echo "gates: FAIL: $*"; fail=1; }
 
 mapfile -t patches < <(grep -v '^#' "$patchdir/series" | sed '/^$/d')
-core=$("$top/scripts/series-core.sh" "$patchdir")
-fixes=$("$top/scripts/series-core.sh" --fixes "$patchdir")
+core=$("$top/scripts/tree/series-core.sh" "$patchdir")
+fixes=$("$top/scripts/tree/series-core.sh" --fixes "$patchdir")
 if ! grep -qx '# hardening' "$patchdir/series" || [ "$core" -eq 0 ]; then
 	gate_fail "patches/series has no '# hardening' line after the core"
 	core=${#patches[@]}
@@ -118,7 +118,7 @@ done
 exec sparse "${args[@]}"
 WRAP
 chmod +x "$sparse"
-"$top/scripts/kconfig.sh" "$gate" "$top/arch/riscv/configs/kvm_susp_host.config"
+"$top/scripts/build/kconfig.sh" "$gate" "$top/arch/riscv/configs/kvm_susp_host.config"
 commits=$(git -C "$gate" rev-list --reverse base..HEAD)
 # Part boundaries: end of the fixes, end of the core, before each
 # hardening kernel change after the first one, end of the series
@@ -170,7 +170,7 @@ for c in $commits; do
 	fi
 	if [[ "$boundaries" == *" $n "* ]] ||
 	   printf '%s\n' "${files[@]}" | grep -q '^tools/testing/selftests/kvm/'; then
-		if ! "$top/scripts/build-selftests.sh" "$gate" "$build/gate-hdr" \
+		if ! "$top/scripts/build/build-selftests.sh" "$gate" "$build/gate-hdr" \
 			"$build/gate-selftests" > "$step-selftests.log" 2>&1; then
 			tail -20 "$step-selftests.log"
 			gate_fail "patch $n: selftests do not build: $subject"
@@ -221,7 +221,7 @@ done
 oldest=$build/oldest-612
 if [ ! -s "$oldest-src/packages" ]; then
 	rm -rf "$oldest-src"
-	DEBIAN_FETCH_PICK=oldest "$top/scripts/debian-fetch.sh" "$oldest-src" \
+	DEBIAN_FETCH_PICK=oldest "$top/scripts/setup/debian-fetch.sh" "$oldest-src" \
 		bookworm-backports,trixie linux-source-6.12 > "$log/oldest-fetch.log" 2>&1 ||
 		{ cat "$log/oldest-fetch.log"; gate_fail "fetching the oldest linux-source-6.12"; }
 fi
@@ -229,14 +229,14 @@ if [ -s "$oldest-src/packages" ]; then
 	package=$(head -n 1 "$oldest-src/packages")
 	rm -rf "$oldest"
 	LINUX_TARBALL=$(echo "$oldest-src"/usr/src/linux-source-6.12.tar.xz) LINUX_PACKAGE=$package \
-		"$top/scripts/get-base.sh" "$oldest" > "$log/oldest-get-base.log"
+		"$top/scripts/tree/get-base.sh" "$oldest" > "$log/oldest-get-base.log"
 	step_start=$SECONDS
 	if ! (cd "$patchdir" && git -C "$oldest" am -q "${patches[@]/#/$patchdir/}") \
 		> "$log/oldest-am.log" 2>&1; then
 		cat "$log/oldest-am.log"
 		gate_fail "git am on $package"
-	elif ! { "$top/scripts/kconfig.sh" "$oldest" "$top/arch/riscv/configs/kvm_susp_host.config" &&
-		 "$top/scripts/kmake.sh" "$oldest" -s Image; } > "$log/oldest-image.log" 2>&1; then
+	elif ! { "$top/scripts/build/kconfig.sh" "$oldest" "$top/arch/riscv/configs/kvm_susp_host.config" &&
+		 "$top/scripts/build/kmake.sh" "$oldest" -s Image; } > "$log/oldest-image.log" 2>&1; then
 		tail -20 "$log/oldest-image.log"
 		gate_fail "the series does not build on $package"
 	else
@@ -247,7 +247,7 @@ fi
 # 6. the docs against the series
 docs=("$top/README.md" "$top"/Documentation/*.md "$patchdir/0000-cover-letter.patch"
       "$top"/tools/tests/*.patch "$top"/tools/tests/*.list)
-if (cd "$top" && "$top/scripts/doc-check.py" "$gate" "$patchdir" "${docs[@]#"$top"/}") \
+if (cd "$top" && "$top/scripts/check/doc-check.py" "$gate" "$patchdir" "${docs[@]#"$top"/}") \
 	> "$log/doc-check.log" 2>&1; then
 	echo "gates: docs: patch numbers, subjects, parts and case counts match the series"
 else

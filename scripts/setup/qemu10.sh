@@ -1,8 +1,8 @@
 #!/bin/bash
 # Fetch QEMU 10.0 and OpenSBI 1.5.1 from Debian's bookworm-backports and
 # extract them into DIR (default build/qemu10), next to the system's QEMU
-# 7.2 and without installing anything (scripts/debian-fetch.sh). The test
-# hosts boot on it (scripts/run-qemu.sh). Nothing to do when DIR has the
+# 7.2 and without installing anything (scripts/setup/debian-fetch.sh). The test
+# hosts boot on it (scripts/run/run-qemu.sh). Nothing to do when DIR has the
 # binary.
 #
 # qemu-system-riscv holds qemu-system-riscv64 (qemu-system-misc only

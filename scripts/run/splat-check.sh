@@ -17,7 +17,7 @@
 # reference VMM itself ("# vmm: [ time] ...") are not kernel lines.
 # Also a splat: "# init: kmemleak: N leak(s)" with N > 0, the report
 # /init prints after the last test when the kernel has kmemleak
-# (tools/init/init.c), shown with its first object and the function that
+# (tools/host-init/init.c), shown with its first object and the function that
 # allocated it (from the "# kmemleak: " lines before it).
 # Each distinct splat is printed once, with the number of times it
 # occurred; the last line, "splat-check: N splat(s)", counts them all (a

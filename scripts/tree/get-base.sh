@@ -2,7 +2,7 @@
 # Extract Debian's linux-source-6.12 tarball into a git tree and tag the
 # untouched source as "base": the commit the series is formatted against.
 # LINUX_TARBALL and LINUX_PACKAGE ("name version") name another Debian
-# source tarball, for the trees of other kernels (scripts/debian-kernel.sh).
+# source tarball, for the trees of other kernels (scripts/build/upstream-kernel.sh).
 set -euo pipefail
 
 tree=${1:?usage: get-base.sh TREE}

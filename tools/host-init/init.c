@@ -13,7 +13,7 @@
  * kselftest runner does, so that nested TAP stays apart from ours.
  * After the last test, a kernel with kmemleak (the debug test host) is
  * scanned and its report printed with "# kmemleak: " in front, followed
- * by "# init: kmemleak: N leak(s)", which scripts/splat-check.sh counts.
+ * by "# init: kmemleak: N leak(s)", which scripts/run/splat-check.sh counts.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The KVM selftests as the core part of the series builds them, into OUT:
-# a worktree of TREE at the core's last patch (scripts/series-core.sh),
-# its uapi headers and its selftests (scripts/build-selftests.sh). The
+# a worktree of TREE at the core's last patch (scripts/tree/series-core.sh),
+# its uapi headers and its selftests (scripts/build/build-selftests.sh). The
 # core's sbi_system_suspend_test pins upstream's behaviour in every case
 # api.rst describes, two of which the hardening changes (an immediate_exit
 # KVM_RUN after a suspend exit), so this build, not the full series', is
@@ -16,7 +16,7 @@ out=$(realpath -m "${3:?$usage}")
 here=$(dirname "$0")
 wt=$(dirname "$out")/core-linux
 
-n=$("$here/series-core.sh" "$patchdir")
+n=$("$here/../tree/series-core.sh" "$patchdir")
 commit=$(git -C "$tree" rev-list --reverse base..HEAD | sed -n "${n}p")
 [ -n "$commit" ] || { echo "core-selftests: no patch $n in $tree" >&2; exit 1; }
 if [ ! -d "$wt" ]; then

@@ -1,10 +1,10 @@
 #!/bin/bash
 # A test host kernel of its own: a worktree of TREE at COMMIT (a revision
 # of TREE: HEAD is the full series), configured with the given fragments
-# (scripts/kconfig.sh) and its Image built. TREE itself, its branches and
+# (scripts/build/kconfig.sh) and its Image built. TREE itself, its branches and
 # its .config stay untouched. Used for the debug kernel (host and debug
 # fragments) and by 'make bench' (the core-only kernel, and the kernel with
-# function tracing), and for the upstream guest (scripts/upstream-kernel.sh,
+# function tracing), and for the upstream guest (scripts/build/upstream-kernel.sh,
 # a worktree of the upstream tree). Local changes in the worktree are kept,
 # and named, so that a throwaway defect can be built with 'make debug'
 # (Documentation/testing.md). PATCH=FILE instead drops local changes and
@@ -17,7 +17,7 @@ wt=$(realpath -m "${2:?$usage}")
 commit=$(git -C "$tree" rev-parse "${3:?$usage}")
 shift 3
 [ $# -ge 1 ] || { echo "$usage" >&2; exit 2; }
-top=$(realpath "$(dirname "$0")/..")
+top=$(realpath "$(dirname "$0")/../..")
 name=$(basename "$wt")
 
 if [ ! -d "$wt" ]; then
@@ -37,7 +37,7 @@ else
 	fi
 fi
 echo "$name: $(git -C "$wt" log -1 --format='%h %s')${PATCH:+ + ${PATCH##*/}}, $(printf '%s ' "${@##*/}")"
-"$top/scripts/kconfig.sh" "$wt" "$@"
+"$top/scripts/build/kconfig.sh" "$wt" "$@"
 start=$(date +%s)
-"$top/scripts/kmake.sh" "$wt" -s Image
+"$top/scripts/build/kmake.sh" "$wt" -s Image
 echo "$name: $wt/arch/riscv/boot/Image ($(du -h "$wt/arch/riscv/boot/Image" | cut -f1)) in $(( $(date +%s) - start )) s"

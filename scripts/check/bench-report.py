@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The report of 'make bench' (scripts/bench.sh), from the test host logs.
+"""The report of 'make bench' (scripts/check/bench.sh), from the test host logs.
 
 The kernels: core (the series' core), full (the whole series) and, with
 --upstream, Debian's upstream 7.x kernel, whose KVM has had SUSP since
@@ -172,7 +172,7 @@ def main():
     kernels = list(logs)
     versions = {k: kernel_version(v[0]) for k, v in logs.items()}
     # upstream is named by its release: it is whatever Debian offered when
-    # 'make upstream-kernel' fetched it (scripts/upstream-kernel.sh)
+    # 'make upstream-kernel' fetched it (scripts/build/upstream-kernel.sh)
     label = {k: f'{k} ({versions[k]})' if k == 'upstream' and versions[k] else k
              for k in kernels}
     kw = max(6, *map(len, kernels))   # the kernel column, as wide as before without upstream

@@ -2,7 +2,7 @@
 # make soak: the reference VMM's long suspend runs made ten and five times
 # longer (tools/tests/soak.list: 10,000 cycles with 2 vCPUs, 1,000 with 4)
 # and run on each test host, aia then plain, while a second test host QEMU
-# loads the machine, all on the test hosts' QEMU (scripts/run-qemu.sh:
+# loads the machine, all on the test hosts' QEMU (scripts/run/run-qemu.sh:
 # QEMU 10.0; QEMU=system soaks on the system's 7.2, whose AIA hangs,
 # Documentation/testing.md). Not part of 'make check': 25 min per host
 # (3.6 h at its timeouts).
@@ -29,7 +29,7 @@
 # At the end a report, one line per host and run: cycles done, denials
 # (the guest's FAIL on EPERM from echo mem), lost CPUs ("failed to start",
 # "cpus online X, expected Y"), the slowest echo mem and its cycle, the
-# wall time; then scripts/tap-summary.sh of each host's log. It is also
+# wall time; then scripts/run/tap-summary.sh of each host's log. It is also
 # written to build/soak/report.txt. Exit status 1 if any run or the load
 # failed.
 #
@@ -54,7 +54,7 @@ usage="usage: soak.sh TREE SELFTESTS BUILD"
 tree=$(realpath "${1:?$usage}")
 selftests=$(realpath "${2:?$usage}")
 build=$(realpath "${3:?$usage}")
-top=$(realpath "$(dirname "$0")/..")
+top=$(realpath "$(dirname "$0")/../..")
 out=${SOAK_OUT:-$build/soak}
 image=$tree/arch/riscv/boot/Image
 list_src=${SOAK_LIST:-$top/tools/tests/soak.list}
@@ -113,14 +113,14 @@ load_limit=$((soak_limit + 600))
 # The load: a guest suspending endlessly, until the soak run ends
 load_args="/vmm/vmm	--kernel	/vmm/Image	--initrd	/vmm/guest.cpio	--smp	2	--append	console=hvc0 earlycon=sbi quiet cycles=1000000 report_every=1000 pattern_mib=4 hotplug_max_ms=0	--wake-after	1	--log-every	100	--watchdog	60"
 {
-	echo "# soak load (scripts/soak.sh): written by soak.sh, killed when the soak run ends"
+	echo "# soak load (scripts/check/soak.sh): written by soak.sh, killed when the soak run ends"
 	printf 'load\t%d\t%s\n' "$load_limit" "$load_args"
 } > "$out/load.list"
 
 step "SOAK_SCALE=$scale, hosts: $hosts; runs: $names; QEMU limit ${soak_limit} s per host"
-"$top/scripts/initramfs.sh" "$tree" "$selftests" "$build/stage" "$out/soak.list" "$out/soak.cpio"
+"$top/scripts/build/initramfs.sh" "$tree" "$selftests" "$build/stage" "$out/soak.list" "$out/soak.cpio"
 if [ "$with_load" = 1 ]; then
-	"$top/scripts/initramfs.sh" "$tree" "$selftests" "$build/stage" "$out/load.list" "$out/load.cpio"
+	"$top/scripts/build/initramfs.sh" "$tree" "$selftests" "$build/stage" "$out/load.list" "$out/load.cpio"
 fi
 
 # Each QEMU runs in the background, so that a signal's trap runs at once
@@ -178,7 +178,7 @@ start_load() {
 
 	rm -f "$log"
 	t0=$(date +%s)
-	QEMU_AIA=0 QEMU_TIMEOUT=$load_limit setsid "$top/scripts/run-qemu.sh" \
+	QEMU_AIA=0 QEMU_TIMEOUT=$load_limit setsid "$top/scripts/run/run-qemu.sh" \
 		"$image" "$out/load.cpio" "$log" < /dev/null > /dev/null 2>&1 &
 	load_pid=$!
 	for _ in $(seq 180); do
@@ -360,7 +360,7 @@ for host in $hosts; do
 	fi
 	step "$host: soak run, log $log"
 	t0=$(date +%s)
-	QEMU_AIA=$aia QEMU_TIMEOUT=$soak_limit setsid "$top/scripts/run-qemu.sh" \
+	QEMU_AIA=$aia QEMU_TIMEOUT=$soak_limit setsid "$top/scripts/run/run-qemu.sh" \
 		"$image" "$out/soak.cpio" "$log" < /dev/null &
 	soak_pid=$!
 	wait "$soak_pid" || true
@@ -394,7 +394,7 @@ rc=0
 	for host in $hosts; do
 		echo
 		echo "tap-summary of the $host test host:"
-		"$top/scripts/tap-summary.sh" "$out/soak-$host.log" \
+		"$top/scripts/run/tap-summary.sh" "$out/soak-$host.log" \
 			"$top/tools/tests/known-failures" "$host" || rc=1
 	done
 	echo

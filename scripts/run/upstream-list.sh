@@ -6,7 +6,7 @@
 # without the entries of the hardening part, which upstream lacks and
 # which the negative control "upstream" runs instead.
 # upstream-list.sh --hardening FULL prints those entries of FULL instead,
-# for the negative control (scripts/negative-controls.sh).
+# for the negative control (scripts/check/negative-controls.sh).
 set -euo pipefail
 
 usage="usage: upstream-list.sh FULL UPSTREAM | upstream-list.sh --hardening FULL"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build the reference VMM, its wake button, the L2 guest's /init and
 # initramfs, and stage them for the host initramfs:
-#   OUTDIR/vmm/{vmm,wake-button,Image,guest.cpio,tests.list}
+#   OUTDIR/vmm/{vmm,wake-button,Image,guest.cpio}
 # The caller copies OUTDIR/vmm to /vmm in the host initramfs.
 #
 # HDR is the patched tree's installed uapi headers (the 'selftests' target
@@ -10,7 +10,7 @@ set -euo pipefail
 
 out=${1:?usage: vmm-files.sh OUTDIR HDR}
 hdr=$(realpath "${2:?usage: vmm-files.sh OUTDIR HDR}")
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 linux=$top/build/linux
 build=$top/build/vmm
 image=$linux/arch/riscv/boot/Image
@@ -22,6 +22,6 @@ make -s -C "$top/tools/vmm" O="$build" HDR="$hdr/include"
 make -s -C "$top/tools/guest-init" O="$build" KSRC="$linux"
 
 mkdir -p "$out/vmm"
-cp "$build/vmm" "$build/wake-button" "$build/guest.cpio" "$top/tools/vmm/tests.list" "$out/vmm/"
+cp "$build/vmm" "$build/wake-button" "$build/guest.cpio" "$out/vmm/"
 cp "$image" "$out/vmm/Image"
 echo "vmm-files: staged $(ls "$out/vmm" | tr '\n' ' ')in $out/vmm"
