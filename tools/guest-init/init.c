@@ -499,23 +499,47 @@ static void period_add(struct period *p, int cycle, double t, double down_ms,
 #undef MAX_OF
 }
 
-int main(void)
-{
-	char cmdline[1024], present[64], online[64], before[64], buf[16];
-	unsigned long long ipi_before[MAX_CPUS], ipi_after[MAX_CPUS];
-	double hotplug_max_ms = 300, ipi_ms, t_start, total = 0, longest = 0;
-	struct period period = { 0 };
-	struct hotplug_times ht;
-	bool expect_fail = false;
-	unsigned long pattern_mib = 8;
-	int cycles = 1, report_every = 1, longest_at = 0, poison_cycle = 0;
-	struct bench_cycle bc = { 0 };
-	bool bench = false;
-	unsigned char tb[4];
-	const char *arg;
-	uint64_t *mem = NULL;
-	size_t words;
+/* The command line's settings (see the top of this file) */
+struct options {
+	int		cycles, report_every, poison_cycle;
+	double		hotplug_max_ms;
+	unsigned long	pattern_mib;
+	bool		expect_fail, bench;
+};
 
+static void parse_options(struct options *o)
+{
+	char cmdline[1024];
+	const char *arg;
+
+	*o = (struct options){ .cycles = 1, .report_every = 1,
+			       .hotplug_max_ms = 300, .pattern_mib = 8 };
+	read_or_fail("/proc/cmdline", cmdline, sizeof(cmdline));
+	arg = cmdline_arg(cmdline, "cycles");
+	if (arg)
+		o->cycles = atoi(arg);
+	arg = cmdline_arg(cmdline, "susp_expect");
+	if (arg && !strncmp(arg, "fail", 4))
+		o->expect_fail = true;
+	arg = cmdline_arg(cmdline, "hotplug_max_ms");
+	if (arg)
+		o->hotplug_max_ms = atoi(arg);
+	arg = cmdline_arg(cmdline, "pattern_mib");
+	if (arg)
+		o->pattern_mib = strtoul(arg, NULL, 10);
+	arg = cmdline_arg(cmdline, "pattern_poison");
+	if (arg)
+		o->poison_cycle = atoi(arg);
+	arg = cmdline_arg(cmdline, "report_every");
+	if (arg && atoi(arg) > 0)
+		o->report_every = atoi(arg);
+	arg = cmdline_arg(cmdline, "bench");
+	if (arg && atoi(arg) > 0)
+		o->bench = true;
+}
+
+static void mount_filesystems(void)
+{
 	mkdir("/proc", 0755);
 	mkdir("/sys", 0755);
 	mkdir("/dev", 0755);
@@ -525,210 +549,242 @@ int main(void)
 		fail("mounting /sys: %s", strerror(errno));
 	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) && errno != EBUSY)
 		fail("mounting /dev: %s", strerror(errno));
+}
 
-	read_or_fail("/proc/cmdline", cmdline, sizeof(cmdline));
-	arg = cmdline_arg(cmdline, "cycles");
-	if (arg)
-		cycles = atoi(arg);
-	arg = cmdline_arg(cmdline, "susp_expect");
-	if (arg && !strncmp(arg, "fail", 4))
-		expect_fail = true;
-	arg = cmdline_arg(cmdline, "hotplug_max_ms");
-	if (arg)
-		hotplug_max_ms = atoi(arg);
-	arg = cmdline_arg(cmdline, "pattern_mib");
-	if (arg)
-		pattern_mib = strtoul(arg, NULL, 10);
-	arg = cmdline_arg(cmdline, "pattern_poison");
-	if (arg)
-		poison_cycle = atoi(arg);
-	arg = cmdline_arg(cmdline, "report_every");
-	if (arg && atoi(arg) > 0)
-		report_every = atoi(arg);
-	arg = cmdline_arg(cmdline, "bench");
-	if (arg && atoi(arg) > 0)
-		bench = true;
-	words = (pattern_mib << 20) / sizeof(uint64_t);
+/* big-endian u32 straight from the DT the VMM wrote */
+static void read_timebase(void)
+{
+	int fd = open("/sys/firmware/devicetree/base/cpus/timebase-frequency",
+		      O_RDONLY);
+	unsigned char tb[4];
 
-	/* big-endian u32 straight from the DT the VMM wrote */
-	{
-		int fd = open("/sys/firmware/devicetree/base/cpus/timebase-frequency",
-			      O_RDONLY);
+	if (fd < 0)
+		return;
+	if (read(fd, tb, 4) == 4)
+		timebase = (uint64_t)tb[0] << 24 | tb[1] << 16 | tb[2] << 8 | tb[3];
+	close(fd);
+}
 
-		if (fd >= 0 && read(fd, tb, 4) == 4)
-			timebase = (uint64_t)tb[0] << 24 | tb[1] << 16 |
-				   tb[2] << 8 | tb[3];
-		if (fd >= 0)
-			close(fd);
+/*
+ * Without SBI SUSP the kernel quietly maps "mem" to suspend-to-idle, and
+ * with no device to wake it this guest would sleep forever.
+ */
+static void select_suspend_to_ram(void)
+{
+	char mem_sleep[64];
+	int fd;
+
+	read_or_fail("/sys/power/mem_sleep", mem_sleep, sizeof(mem_sleep));
+	if (!strstr(mem_sleep, "deep"))
+		fail("no suspend to RAM (mem_sleep: %s): SBI SUSP not offered?",
+		     mem_sleep);
+	fd = open("/sys/power/mem_sleep", O_WRONLY);
+	if (fd < 0 || write(fd, "deep", 4) != 4)
+		fail("selecting deep in /sys/power/mem_sleep: %s", strerror(errno));
+	close(fd);
+}
+
+/* What one cycle measured */
+struct cycle {
+	int			i, n;		/* cycle i of n */
+	bool			full;		/* print its lines */
+	uint64_t		mask;		/* the CPUs online before it */
+	int			ncpus;
+	char			online[64];
+	double			t, fill_ms, check_ms, ipi_ms;
+	struct hotplug_times	ht;
+};
+
+/*
+ * Suspend to RAM once, with the memory pattern written before and checked
+ * after; fail unless the suspend did what the command line expects and
+ * every CPU came back.
+ */
+static void suspend_once(const struct options *o, struct cycle *c,
+			 uint64_t *mem, size_t words)
+{
+	struct bench_cycle bc = { 0 };
+	char online[64];
+	double t0;
+	int err;
+
+	t0 = wall_seconds();
+	fill_pattern(mem, words, c->i);
+	c->fill_ms = (wall_seconds() - t0) * 1000;
+
+	kmsg_hotplug_times();	/* skip what came before */
+	kmsg_len = 0;
+	t0 = wall_seconds();
+	if (o->bench)
+		bench_echo(c->i);
+	err = suspend_to_ram(&bc.echo, &bc.done);
+	if (o->bench)
+		bench_marker(c->i, &bc);
+	c->ht = kmsg_hotplug_times();
+	c->t = wall_seconds() - t0;
+	/*
+	 * A hart that the CPU hotplug did not see stopped is what makes KVM
+	 * deny the suspend, and what keeps that CPU offline for good when it
+	 * is started again too early: fail on either, even in a cycle that
+	 * got through.
+	 */
+	for (int m = 0; m < ARRAY_SIZE(hotplug_trouble); m++) {
+		if (strstr(kmsg_text, hotplug_trouble[m]))
+			fail("cycle %d/%d: the kernel logged \"%s\" (echo mem: %s)",
+			     c->i, c->n, hotplug_trouble[m],
+			     err ? strerror(err) : "ok");
 	}
+	if (!o->expect_fail && err)
+		fail("cycle %d/%d: echo mem > /sys/power/state: %s",
+		     c->i, c->n, strerror(err));
+	if (o->expect_fail && !err)
+		fail("cycle %d/%d: suspend succeeded but should have been refused",
+		     c->i, c->n);
+
+	if (c->i == o->poison_cycle && words)
+		mem[words / 2 + 3] ^= 1ULL << 17;
+	t0 = wall_seconds();
+	check_pattern(mem, words, c->i, c->n);
+	c->check_ms = (wall_seconds() - t0) * 1000;
+	read_or_fail("/sys/devices/system/cpu/online", online, sizeof(online));
+	if (strcmp(online, c->online))
+		fail("cycle %d/%d: cpus online %s, expected %s", c->i, c->n,
+		     online, c->online);
+	if (o->expect_fail && c->full)
+		say("cycle %d/%d: suspend refused (%s) as expected, memory intact, cpus online %s (%.3f s)",
+		    c->i, c->n, strerror(err), online, c->t);
+	else if (c->full)
+		say("cycle %d/%d: suspend ok, memory intact, cpus online %s (%.3f s)",
+		    c->i, c->n, online, c->t);
+	if (o->bench && !o->expect_fail)
+		bench_report(c->i, &bc, &c->ht);
+}
+
+/*
+ * Every CPU of the cycle must take an IPI. A move to a CPU that is not idle
+ * may need no IPI: go round again until each CPU took one. A CPU that
+ * cannot take IPIs never does.
+ */
+static void check_ipis(struct cycle *c)
+{
+	unsigned long long before[MAX_CPUS], after[MAX_CPUS];
+
+	ipi_counts(before, MAX_CPUS);
+	c->ipi_ms = 0;
+	for (int round = 0, missing = 1; missing && round < IPI_ROUNDS; round++) {
+		double ms = ipi_round(c->mask);
+
+		if (ms > c->ipi_ms)
+			c->ipi_ms = ms;
+		ipi_counts(after, MAX_CPUS);
+		missing = 0;
+		for (int cpu = 0; cpu < MAX_CPUS; cpu++)
+			missing += c->ncpus > 1 && (c->mask & (1ULL << cpu)) &&
+				   after[cpu] <= before[cpu];
+	}
+	if (c->full)
+		say("cycle %d/%d: cpu hotplug down %.1f ms, up %.1f ms; slowest move %.1f ms",
+		    c->i, c->n, c->ht.down_ms, c->ht.up_ms, c->ipi_ms);
+	for (int cpu = 0; cpu < MAX_CPUS; cpu++) {
+		if (!(c->mask & (1ULL << cpu)))
+			continue;
+		if (c->full)
+			say("cycle %d/%d: cpu%d IPIs %llu -> %llu", c->i, c->n,
+			    cpu, before[cpu], after[cpu]);
+		if (c->ncpus > 1 && after[cpu] <= before[cpu])
+			fail("cycle %d/%d: cpu%d took no IPI in %d rounds (IPIs %llu -> %llu)",
+			     c->i, c->n, cpu, IPI_ROUNDS, before[cpu], after[cpu]);
+	}
+}
+
+int main(void)
+{
+	char present[64], online[64];
+	double t_start, total = 0, longest = 0;
+	struct period period = { 0 };
+	struct options o;
+	int longest_at = 0;
+	uint64_t *mem = NULL;
+	size_t words;
+
+	mount_filesystems();
+	parse_options(&o);
+	words = (o.pattern_mib << 20) / sizeof(uint64_t);
+	read_timebase();
 
 	read_or_fail("/sys/devices/system/cpu/present", present, sizeof(present));
 	read_or_fail("/sys/devices/system/cpu/online", online, sizeof(online));
-	read_or_fail("/proc/uptime", buf, sizeof(buf));
-	say("init started, uptime %.*s s, cpus online %s, %d cycle(s), %lu MiB pattern%s%s",
-	    (int)strcspn(buf, " "), buf, online, cycles, pattern_mib,
-	    expect_fail ? ", expecting suspend to be refused" : "",
-	    report_every > 1 ? ", quiet" : "");
-	if (report_every > 1)
-		say("reporting cycle 1, then every %d cycles; failures always",
-		    report_every);
+	{
+		char uptime[16];
 
-	/*
-	 * Without SBI SUSP the kernel quietly maps "mem" to suspend-to-idle,
-	 * and with no device to wake it this guest would sleep forever.
-	 */
-	if (cycles > 0) {
-		char mem_sleep[64];
-		int fd;
-
-		read_or_fail("/sys/power/mem_sleep", mem_sleep, sizeof(mem_sleep));
-		if (!strstr(mem_sleep, "deep"))
-			fail("no suspend to RAM (mem_sleep: %s): SBI SUSP not offered?",
-			     mem_sleep);
-		fd = open("/sys/power/mem_sleep", O_WRONLY);
-		if (fd < 0 || write(fd, "deep", 4) != 4)
-			fail("selecting deep in /sys/power/mem_sleep: %s",
-			     strerror(errno));
-		close(fd);
+		read_or_fail("/proc/uptime", uptime, sizeof(uptime));
+		say("init started, uptime %.*s s, cpus online %s, %d cycle(s), %lu MiB pattern%s%s",
+		    (int)strcspn(uptime, " "), uptime, online, o.cycles,
+		    o.pattern_mib,
+		    o.expect_fail ? ", expecting suspend to be refused" : "",
+		    o.report_every > 1 ? ", quiet" : "");
 	}
+	if (o.report_every > 1)
+		say("reporting cycle 1, then every %d cycles; failures always",
+		    o.report_every);
+	if (o.cycles > 0)
+		select_suspend_to_ram();
 
 	kmsg_open();
 	if (words) {
 		mem = malloc(words * sizeof(uint64_t));
 		if (!mem)
-			fail("cannot allocate %lu MiB", pattern_mib);
+			fail("cannot allocate %lu MiB", o.pattern_mib);
 		fill_pattern(mem, words, 0);	/* fault the pages in */
 	}
 
 	t_start = wall_seconds();
-	for (int i = 1; i <= cycles; i++) {
-		double t0, t, fill_ms, check_ms;
-		uint64_t mask;
-		int err, ncpus;
-		bool full = report_every == 1 || i == 1;
+	for (int i = 1; i <= o.cycles; i++) {
+		struct cycle c = { .i = i, .n = o.cycles,
+				   .full = o.report_every == 1 || i == 1 };
 
 		/* the CPUs that must come back: every one online now */
-		read_or_fail("/sys/devices/system/cpu/online", before, sizeof(before));
-		if (strcmp(before, present))
+		read_or_fail("/sys/devices/system/cpu/online", c.online,
+			     sizeof(c.online));
+		if (strcmp(c.online, present))
 			fail("cycle %d/%d: cpus online %s before the suspend, present %s",
-			     i, cycles, before, present);
-		mask = cpu_mask(before);
-		ncpus = __builtin_popcountll(mask);
+			     i, o.cycles, c.online, present);
+		c.mask = cpu_mask(c.online);
+		c.ncpus = __builtin_popcountll(c.mask);
 
-		t0 = wall_seconds();
-		fill_pattern(mem, words, i);
-		fill_ms = (wall_seconds() - t0) * 1000;
-
-		kmsg_hotplug_times();	/* skip what came before */
-		kmsg_len = 0;
-		t0 = wall_seconds();
-		if (bench)
-			bench_echo(i);
-		err = suspend_to_ram(&bc.echo, &bc.done);
-		if (bench)
-			bench_marker(i, &bc);
-		ht = kmsg_hotplug_times();
-		t = wall_seconds() - t0;
-		/*
-		 * A hart that the CPU hotplug did not see stopped is what makes
-		 * KVM deny the suspend, and what keeps that CPU offline for good
-		 * when it is started again too early: fail on either, even in a
-		 * cycle that got through.
-		 */
-		for (int m = 0; m < ARRAY_SIZE(hotplug_trouble); m++) {
-			if (strstr(kmsg_text, hotplug_trouble[m]))
-				fail("cycle %d/%d: the kernel logged \"%s\" (echo mem: %s)",
-				     i, cycles, hotplug_trouble[m],
-				     err ? strerror(err) : "ok");
-		}
-		if (!expect_fail && err)
-			fail("cycle %d/%d: echo mem > /sys/power/state: %s",
-			     i, cycles, strerror(err));
-		if (expect_fail && !err)
-			fail("cycle %d/%d: suspend succeeded but should have been refused",
-			     i, cycles);
-
-		if (i == poison_cycle && words)
-			mem[words / 2 + 3] ^= 1ULL << 17;
-		t0 = wall_seconds();
-		check_pattern(mem, words, i, cycles);
-		check_ms = (wall_seconds() - t0) * 1000;
-		read_or_fail("/sys/devices/system/cpu/online", online, sizeof(online));
-		if (strcmp(online, before))
-			fail("cycle %d/%d: cpus online %s, expected %s", i, cycles,
-			     online, before);
-		if (expect_fail && full)
-			say("cycle %d/%d: suspend refused (%s) as expected, memory intact, cpus online %s (%.3f s)",
-			    i, cycles, strerror(err), online, t);
-		else if (full)
-			say("cycle %d/%d: suspend ok, memory intact, cpus online %s (%.3f s)",
-			    i, cycles, online, t);
-		if (bench && !expect_fail)
-			bench_report(i, &bc, &ht);
-
-		/*
-		 * A move to a CPU that is not idle may need no IPI: go round
-		 * again until each CPU took one. A CPU that cannot take IPIs
-		 * never does.
-		 */
-		ipi_counts(ipi_before, MAX_CPUS);
-		ipi_ms = 0;
-		for (int round = 0, missing = 1; missing && round < IPI_ROUNDS; round++) {
-			double ms = ipi_round(mask);
-
-			if (ms > ipi_ms)
-				ipi_ms = ms;
-			ipi_counts(ipi_after, MAX_CPUS);
-			missing = 0;
-			for (int c = 0; c < MAX_CPUS; c++)
-				missing += ncpus > 1 && (mask & (1ULL << c)) &&
-					   ipi_after[c] <= ipi_before[c];
-		}
-		if (full) {
-			say("cycle %d/%d: cpu hotplug down %.1f ms, up %.1f ms; slowest move %.1f ms",
-			    i, cycles, ht.down_ms, ht.up_ms, ipi_ms);
-			if (words)
-				say("cycle %d/%d: %lu MiB pattern written in %.1f ms, checked in %.1f ms",
-				    i, cycles, pattern_mib, fill_ms, check_ms);
-		}
-		for (int c = 0; c < MAX_CPUS; c++) {
-			if (!(mask & (1ULL << c)))
-				continue;
-			if (full)
-				say("cycle %d/%d: cpu%d IPIs %llu -> %llu", i,
-				    cycles, c, ipi_before[c], ipi_after[c]);
-			if (ncpus > 1 && ipi_after[c] <= ipi_before[c])
-				fail("cycle %d/%d: cpu%d took no IPI in %d rounds (IPIs %llu -> %llu)",
-				     i, cycles, c, IPI_ROUNDS, ipi_before[c],
-				     ipi_after[c]);
-		}
-		if (hotplug_max_ms > 0 &&
-		    (ht.down_ms > hotplug_max_ms || ht.up_ms > hotplug_max_ms ||
-		     ipi_ms > hotplug_max_ms))
+		suspend_once(&o, &c, mem, words);
+		check_ipis(&c);
+		if (c.full && words)
+			say("cycle %d/%d: %lu MiB pattern written in %.1f ms, checked in %.1f ms",
+			    i, o.cycles, o.pattern_mib, c.fill_ms, c.check_ms);
+		if (o.hotplug_max_ms > 0 &&
+		    (c.ht.down_ms > o.hotplug_max_ms || c.ht.up_ms > o.hotplug_max_ms ||
+		     c.ipi_ms > o.hotplug_max_ms))
 			fail("cycle %d/%d: slower than %.0f ms (hotplug down %.1f, up %.1f, slowest move %.1f)",
-			     i, cycles, hotplug_max_ms, ht.down_ms, ht.up_ms, ipi_ms);
+			     i, o.cycles, o.hotplug_max_ms, c.ht.down_ms,
+			     c.ht.up_ms, c.ipi_ms);
 
-		total += t;
-		if (t > longest) {
-			longest = t;
+		total += c.t;
+		if (c.t > longest) {
+			longest = c.t;
 			longest_at = i;
 		}
-		period_add(&period, i, t, ht.down_ms, ht.up_ms, ipi_ms,
-			   fill_ms, check_ms);
-		if (report_every > 1 && (i % report_every == 0 || i == cycles)) {
+		period_add(&period, i, c.t, c.ht.down_ms, c.ht.up_ms, c.ipi_ms,
+			   c.fill_ms, c.check_ms);
+		if (o.report_every > 1 && (i % o.report_every == 0 || i == o.cycles)) {
 			say("cycle %d/%d: cycles %d-%d ok: cpus %s back and took IPIs, %lu MiB pattern intact; echo mem mean %.3f s, longest %.3f s (cycle %d); max hotplug down %.1f ms, up %.1f ms%s, move %.1f ms; max pattern write %.1f ms, check %.1f ms",
-			    i, cycles, period.first, i, before, pattern_mib,
+			    i, o.cycles, period.first, i, c.online, o.pattern_mib,
 			    period.sum_s / period.n, period.longest_s,
 			    period.longest_at, period.down_ms, period.up_ms,
-			    period.no_hotplug && ncpus > 1 ? " (not seen in some cycles)" : "",
+			    period.no_hotplug && c.ncpus > 1 ? " (not seen in some cycles)" : "",
 			    period.move_ms, period.fill_ms, period.check_ms);
 			memset(&period, 0, sizeof(period));
 		}
 	}
 
-	if (cycles > 0)
+	if (o.cycles > 0)
 		say("PASS %d cycles in %.1f s: echo mem mean %.3f s, longest %.3f s (cycle %d)",
-		    cycles, wall_seconds() - t_start, total / cycles, longest,
+		    o.cycles, wall_seconds() - t_start, total / o.cycles, longest,
 		    longest_at);
 	else
 		say("PASS 0 cycles");
