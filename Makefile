@@ -110,13 +110,11 @@ LISTNAME = $(notdir $(basename $(LIST)))
 KERNEL_IMAGE = $(if $(filter debug,$(KERNEL)),$(DEBUG_IMAGE),$(if $(filter upstream,$(KERNEL)),$(UPSTREAM_IMAGE),$(IMAGE)))
 RUN = $(if $(filter-out normal,$(KERNEL)),$(KERNEL)$(if $(filter-out $(KERNEL),$(LISTNAME)),-$(LISTNAME)),$(LISTNAME))$(if $(filter aia,$(HOST)),-aia)$(if $(QEMU),-$(notdir $(patsubst %/,%,$(QEMU))))
 run:
-	@UPSTREAM_SELFTESTS=$(UPSTREAM_SELFTESTS) CORE_SELFTESTS=$(CORE_SELFTESTS) \
-		scripts/build/initramfs.sh $(TREE) $(SELFTESTS) $(BUILD)/stage $(LIST) \
-		$(BUILD)/initramfs-$(LISTNAME).cpio
 	$(if $(filter-out system,$(QEMU)),@scripts/setup/qemu10.sh $(QEMU))
-	@QEMU_AIA=$(if $(filter aia,$(HOST)),1,0) QEMU=$(QEMU) scripts/run/run-qemu.sh \
-		$(KERNEL_IMAGE) $(BUILD)/initramfs-$(LISTNAME).cpio \
-		$(BUILD)/qemu-$(RUN).log
+	@UPSTREAM_SELFTESTS=$(UPSTREAM_SELFTESTS) CORE_SELFTESTS=$(CORE_SELFTESTS) \
+		TREE=$(TREE) SELFTESTS=$(SELFTESTS) STAGE=$(BUILD)/stage \
+		QEMU_AIA=$(if $(filter aia,$(HOST)),1,0) QEMU=$(QEMU) \
+		scripts/run/boot.sh $(KERNEL_IMAGE) $(LIST) $(BUILD)/qemu-$(RUN).log
 	@echo "test host: $(HOST)$(if $(filter-out normal,$(KERNEL)), ($(KERNEL) kernel))$(if $(QEMU), on QEMU $(QEMU))"
 	@scripts/run/tap-summary.sh $(BUILD)/qemu-$(RUN).log tools/tests/known-failures \
 		$(HOST)$(if $(filter system,$(QEMU)),-system)
@@ -172,14 +170,20 @@ upstream: upstream-selftests core-selftests selftests vmm
 # the debug kernel's run, whose summary is the last thing printed. The
 # host memory probe (abandoned.list) runs after the long runs of the host
 # without AIA, in the same boot.
-check: gates kernel selftests vmm host-tools
-	@$(MAKE) -s negative
-	@$(MAKE) -s run LIST=tools/tests/full.list HOST=aia
-	@$(MAKE) -s run LIST=tools/tests/full.list
-	@$(MAKE) -s run LIST=tools/tests/long.list HOST=aia
+# Each step says what it cost (scripts/run/step.sh), but the last, whose
+# summary stays the last line (the debug kernel's build and QEMU times are
+# in its output).
+STEP := scripts/run/step.sh
+check:
+	@$(STEP) gates $(MAKE) -s gates
+	@$(STEP) build $(MAKE) -s kernel selftests vmm host-tools
+	@$(STEP) negative $(MAKE) -s negative
+	@$(STEP) full-aia $(MAKE) -s run LIST=tools/tests/full.list HOST=aia
+	@$(STEP) full $(MAKE) -s run LIST=tools/tests/full.list
+	@$(STEP) long-aia $(MAKE) -s run LIST=tools/tests/long.list HOST=aia
 	@cat tools/tests/long.list tools/tests/abandoned.list > $(BUILD)/long-abandoned.list
-	@$(MAKE) -s run LIST=$(BUILD)/long-abandoned.list
-	@$(MAKE) -s upstream
+	@$(STEP) long-abandoned $(MAKE) -s run LIST=$(BUILD)/long-abandoned.list
+	@$(STEP) upstream $(MAKE) -s upstream
 	@$(MAKE) -s debug
 
 clean:

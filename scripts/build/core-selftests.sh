@@ -19,10 +19,6 @@ wt=$(dirname "$out")/core-linux
 n=$("$here/../tree/series-core.sh" "$patchdir")
 commit=$(git -C "$tree" rev-list --reverse base..HEAD | sed -n "${n}p")
 [ -n "$commit" ] || { echo "core-selftests: no patch $n in $tree" >&2; exit 1; }
-if [ ! -d "$wt" ]; then
-	git -C "$tree" worktree prune
-	git -C "$tree" worktree add -q --detach "$wt" "$commit"
-fi
-git -C "$wt" checkout -q --detach "$commit"
+"$here/worktree.sh" "$tree" "$wt" "$commit"
 echo "core-selftests: $(git -C "$wt" log -1 --format='%h %s')"
 "$here/build-selftests.sh" "$wt" "$(dirname "$out")/core-headers" "$out"

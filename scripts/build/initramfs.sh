@@ -17,7 +17,7 @@ work=$(dirname "$out")/initramfs-work
 mkdir -p "$work"
 
 cc=riscv64-linux-gnu-gcc
-$cc -static -O2 -Wall -Wextra -Werror -o "$work/init" tools/host-init/init.c
+$cc -static -O2 -Wall -Wextra -Werror -o "$work/init" "$(dirname "$0")/../../tools/host-init/init.c"
 
 gen=$tree/usr/gen_init_cpio
 if [ ! -x "$gen" ]; then

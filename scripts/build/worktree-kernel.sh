@@ -20,17 +20,12 @@ shift 3
 top=$(realpath "$(dirname "$0")/../..")
 name=$(basename "$wt")
 
-if [ ! -d "$wt" ]; then
-	git -C "$tree" worktree prune
-	git -C "$tree" worktree add -q --detach "$wt" "$commit"
-fi
+# PATCH: a test-only change, applied afresh on a clean checkout each time
+[ -n "${PATCH:-}" ] && [ -d "$wt" ] && git -C "$wt" checkout -q -- .
+"$top/scripts/build/worktree.sh" "$tree" "$wt" "$commit"
 if [ -n "${PATCH:-}" ]; then
-	# a test-only change, applied afresh on a clean checkout each time
-	git -C "$wt" checkout -q -- .
-	git -C "$wt" checkout -q --detach "$commit"
 	git -C "$wt" apply "$(realpath "$PATCH")"
 else
-	git -C "$wt" checkout -q --detach "$commit"
 	if [ -n "$(git -C "$wt" status --porcelain --untracked-files=no)" ]; then
 		echo "$name: local changes in $wt (git -C $wt checkout -- . drops them):"
 		git -C "$wt" status --short --untracked-files=no | sed 's/^/    /'

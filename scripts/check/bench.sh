@@ -60,11 +60,10 @@ boot() {
 	local kernel=$1 image=$2 list=$out/$1.list
 	shift 2
 	cat "$@" > "$list"
-	"$top/scripts/build/initramfs.sh" "$tree" "$selftests" "$build/stage" "$list" \
-		"$out/$kernel.cpio" > /dev/null
 	step "$kernel kernel: $(grep -cv '^#' "$list") runs"
-	"$top/scripts/run/run-qemu.sh" "$image" "$out/$kernel.cpio" "$out/$kernel.log" |
-		sed -n 's/^run-qemu: \(.*qemu-system\)/\1/p' > "$out/$kernel.qemu"
+	TREE=$tree SELFTESTS=$selftests \
+		"$top/scripts/run/boot.sh" "$image" "$list" "$out/$kernel.log" > /dev/null
+	sed -n 's/^run-qemu: \(.*qemu-system\)/\1/p' "$out/$kernel.log" > "$out/$kernel.qemu"
 	"$top/scripts/run/tap-summary.sh" "$out/$kernel.log" | tail -n 1 | sed "s/^/bench: $kernel: /"
 }
 

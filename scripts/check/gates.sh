@@ -55,8 +55,7 @@ fi
 # 1. git am on the base, in a worktree of TREE (a fresh checkout of the
 # base tag get-base.sh made from the installed tarball)
 rm -rf "$gate"
-git -C "$tree" worktree prune
-git -C "$tree" worktree add -q --detach "$gate" base
+"$top/scripts/build/worktree.sh" "$tree" "$gate" base
 # A 6.12.y newer (or older) than the one the cover letter was formatted on
 # is what a user gets from Debian on any day: the series is tested on it,
 # and only a patch that does not apply or build fails.

@@ -44,10 +44,6 @@ mutants=(
 old_rev=ae4ce7c
 old_series_cases="susp.ret0_untouched susp.kvmtool_invalid_param susp.abandoned_then_hart_start susp.abandoned_denied_then_hart_start"
 
-if [ ! -d "$mut" ]; then
-	git -C "$tree" worktree prune
-	git -C "$tree" worktree add -q --detach "$mut" HEAD
-fi
 list=$build/mut.list
 # The stress programs too, the abandoned VMs 200 at a time, not 1000, for time
 {
@@ -58,11 +54,11 @@ list=$build/mut.list
 
 run_kernel() {	# name cases
 	local name=$1 cases=$2 log=$build/mut-$1.log killed=yes line
-	"$top/scripts/build/kconfig.sh" "$mut" "$top/arch/riscv/configs/kvm_susp_host.config"
-	"$top/scripts/build/kmake.sh" "$mut" -s Image
-	"$top/scripts/build/initramfs.sh" "$tree" "$selftests" "$build/stage" "$list" \
-		"$build/mut.cpio" > /dev/null
-	"$top/scripts/run/run-qemu.sh" "$mut/arch/riscv/boot/Image" "$build/mut.cpio" "$log" > /dev/null
+	"$top/scripts/build/worktree-kernel.sh" "$tree" "$mut" HEAD \
+		"$top/arch/riscv/configs/kvm_susp_host.config" > "$build/mut-$name-kernel.log" ||
+		{ cat "$build/mut-$name-kernel.log"; return 1; }
+	TREE=$tree SELFTESTS=$selftests \
+		"$top/scripts/run/boot.sh" "$mut/arch/riscv/boot/Image" "$list" "$log" > /dev/null
 	echo "mutant '$name':"
 	for c in $cases; do
 		# a harness case ("# ok N fixture.case") or a program ("ok N name")
@@ -89,7 +85,7 @@ status=0
 for m in "${mutants[@]}"; do
 	IFS='|' read -r name files subst cases <<< "$m"
 	[ $# -gt 0 ] && [[ " $* " != *" $name "* ]] && continue
-	git -C "$mut" checkout -q --detach "$(git -C "$tree" rev-parse HEAD)"
+	"$top/scripts/build/worktree.sh" "$tree" "$mut" HEAD
 	git -C "$mut" reset -q --hard
 	applied=yes
 	for f in $files; do

@@ -65,11 +65,6 @@ saverestore_cases="hardening.immediate_exit_resumes hardening.saved_after_immedi
 pmu_cases="sbi_pmu_test"
 gstage_cases="sbi_susp_abandoned"
 
-if [ ! -d "$neg" ]; then
-	git -C "$tree" worktree prune
-	git -C "$tree" worktree add -q --detach "$neg" base
-fi
-
 commit_of() {
 	git -C "$tree" log --format=%H --grep="$1" base..HEAD | head -n 1
 }
@@ -160,7 +155,7 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 	no-gstage-fix) commit=HEAD; expect_fail=$gstage_cases; guest_too=0
 		vlist=$fixes_list ;;
 	esac
-	git -C "$neg" checkout -q --detach "$(git -C "$tree" rev-parse "$commit")"
+	"$top/scripts/build/worktree.sh" "$tree" "$neg" "$commit"
 	case $variant in
 	no-save-restore-fix) revert=$saverestorefix ;;
 	no-imsic-fix) revert=$imsicfix ;;
@@ -177,8 +172,9 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 	late-hart-stop|no-hart-stop-fix)
 		git -C "$neg" apply "$top/tools/tests/late-hart-stop.patch" ;;
 	esac
-	"$top/scripts/build/kconfig.sh" "$neg" "$top/arch/riscv/configs/kvm_susp_host.config"
-	"$top/scripts/build/kmake.sh" "$neg" -s Image
+	"$top/scripts/build/worktree-kernel.sh" "$tree" "$neg" "$commit" \
+		"$top/arch/riscv/configs/kvm_susp_host.config" > "$build/neg-$variant-kernel.log" ||
+		{ cat "$build/neg-$variant-kernel.log"; exit 1; }
 	# the test kernel's change is not committed: drop it for the next one
 	git -C "$neg" checkout -q -- .
 	if [ $guest_too = 1 ]; then
@@ -188,10 +184,8 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 		cp "$neg/arch/riscv/boot/Image" "$stage/vmm/Image"
 		[ "$variant" = upstream ] && cp "$upstream_image" "$stage/vmm/Image-upstream"
 	fi
-	"$top/scripts/build/initramfs.sh" "$tree" "$selftests" "$stage" "$vlist" \
-		"$build/neg-$variant.cpio" > /dev/null
-	QEMU_AIA=$aia "$top/scripts/run/run-qemu.sh" "$host_image" \
-		"$build/neg-$variant.cpio" "$build/neg-$variant.log" > /dev/null
+	TREE=$tree SELFTESTS=$selftests STAGE=$stage QEMU_AIA=$aia \
+		"$top/scripts/run/boot.sh" "$host_image" "$vlist" "$build/neg-$variant.log" > /dev/null
 	log=$build/neg-$variant.log
 
 	what=$(git -C "$neg" log -1 --format='%h %s' "$commit")
@@ -235,5 +229,4 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 	echo "  => $verdict"
 	[ "$verdict" = FAIL ] && status=1
 done
-git -C "$neg" checkout -q --detach base
 exit $status
