@@ -6,9 +6,10 @@
 #  2. checkpatch --strict finds nothing but the MAINTAINERS reminder for a
 #     new file in a directory MAINTAINERS already covers (and cannot look
 #     up the ids of Fixes: tags in a tree without history);
-#  3. every patch builds in order (bisectable): the Image, then W=1 and
-#     sparse (C=2) on the kernel .c files it touches, with no warning for
-#     those files; the KVM selftests when it touches them; and the KVM API
+#  3. every patch builds in order (bisectable): every kernel object it
+#     changes (vmlinux.a; the Image is linked at each part boundary), then
+#     W=1 and sparse (C=2) on the kernel .c files it touches, with no
+#     warning for those files; the KVM selftests when it touches them; and the KVM API
 #     documentation (htmldocs for Documentation/virt) when it touches it,
 #     with no warning for the touched .rst file;
 #  4. every part boundary (the fixes alone, the fixes and the core, with
@@ -140,16 +141,22 @@ for c in $commits; do
 	step_start=$SECONDS
 	step=$log/step-$n
 	mapfile -t files < <(git -C "$gate" diff --name-only --diff-filter=AM "$c^" "$c")
-	# A patch of only selftests and docs leaves the Image as it was
-	image=Image
-	if [ $n -gt 1 ] && ! git -C "$gate" diff --name-only "$c^" "$c" |
-		grep -qvE '^(tools|Documentation)/'; then
-		image="Image unchanged"
-	elif ! "${kmake[@]}" -s Image > "$step-image.log" 2>&1; then
+	# Every object the patch changes is compiled (vmlinux.a); the Image
+	# is linked at each part boundary. A patch of only selftests and docs
+	# leaves the kernel as it was.
+	if [[ "$boundaries" == *" $n "* ]]; then
+		image=Image
+	elif git -C "$gate" diff --name-only "$c^" "$c" | grep -qvE '^(tools|Documentation)/'; then
+		image=vmlinux.a
+	else
+		image=
+	fi
+	if [ -n "$image" ] && ! "${kmake[@]}" -s $image > "$step-image.log" 2>&1; then
 		tail -20 "$step-image.log"
 		gate_fail "patch $n does not build: $subject"
 		continue
 	fi
+	image=${image:-kernel unchanged}
 	objs=()
 	for f in "${files[@]}"; do
 		case "$f" in
