@@ -11,7 +11,8 @@ gates' fresh tree), in the order of PATCHDIR/series. In each FILE:
     "| 13 | core | subject |", 'patch 13 ("subject")', '"subject" (patch 13)')
     must be that patch's subject, and part where the row names one;
   - a part and its range ("core (5-15)", "Hardening, patches 16-21") must be
-    the part's range in PATCHDIR/series;
+    the part's range in PATCHDIR/series, and a patch named with its part
+    ("patch 16, hardening") must be in it;
   - a case count of a selftest program ("sbi_system_suspend_test: 20 cases",
     "the hardening test 7/7", "4 cases at patch 19, 7 from patch 21 on")
     must be the number of TEST()/TEST_F() cases of that program at that
@@ -117,6 +118,10 @@ def check_text(series, text, report):
                          flat):
         for n in re.findall(r"\d+", m.group(1) or m.group(2)):
             number(m.start(), n)
+    for m in re.finditer(r"\b[Pp]atch (\d+)(?:,| \(| is in the)? (fixes|core|hardening)\b", flat):
+        n = number(m.start(), m.group(1))
+        if n and series.parts[n - 1] != m.group(2):
+            report(m.start(), f"patch {n} is in the {series.parts[n - 1]} part, not {m.group(2)}")
     for m in re.finditer(r"\b(fixes|core|hardening)\b,? (?:\(|patches |part \(|part, patches )"
                          r"(\d+)-(\d+)\b", flat, re.I):
         part = m.group(1).lower()
