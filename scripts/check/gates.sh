@@ -7,7 +7,8 @@
 #     new file in a directory MAINTAINERS already covers (and cannot look
 #     up the ids of Fixes: tags in a tree without history);
 #  3. every patch builds in order (bisectable): every kernel object it
-#     changes (vmlinux.a; the Image is linked at each part boundary), then
+#     changes (vmlinux_o: vmlinux.a and its partial link; the Image is
+#     linked at each part boundary), then
 #     W=1 and sparse (C=2) on the kernel .c files it touches, with no
 #     warning for those files; the KVM selftests when it touches them; and the KVM API
 #     documentation (htmldocs for Documentation/virt) when it touches it,
@@ -141,13 +142,13 @@ for c in $commits; do
 	step_start=$SECONDS
 	step=$log/step-$n
 	mapfile -t files < <(git -C "$gate" diff --name-only --diff-filter=AM "$c^" "$c")
-	# Every object the patch changes is compiled (vmlinux.a); the Image
+	# Every object the patch changes is compiled (vmlinux_o); the Image
 	# is linked at each part boundary. A patch of only selftests and docs
 	# leaves the kernel as it was.
 	if [[ "$boundaries" == *" $n "* ]]; then
 		image=Image
 	elif git -C "$gate" diff --name-only "$c^" "$c" | grep -qvE '^(tools|Documentation)/'; then
-		image=vmlinux.a
+		image=vmlinux_o
 	else
 		image=
 	fi
