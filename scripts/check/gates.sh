@@ -85,10 +85,11 @@ fi
 # checkpatch cannot look up the upstream commits that Fixes: tags name
 # (UNKNOWN_COMMIT_ID): each tag quotes the subject with the id, both taken
 # from upstream's history.
+# One checkpatch per core at a time: each is a single-threaded perl run.
+printf '%s\0' "${patches[@]}" | (cd "$gate" && xargs -0 -P "$(nproc)" -I{} \
+	sh -c './scripts/checkpatch.pl --strict -q --ignore UNKNOWN_COMMIT_ID "$1/$2" > "$3/checkpatch-$2.log" 2>&1 || true' \
+	checkpatch "$patchdir" {} "$log")
 for p in "${patches[@]}"; do
-	(cd "$gate" && ./scripts/checkpatch.pl --strict -q \
-		--ignore UNKNOWN_COMMIT_ID "$patchdir/$p") \
-		> "$log/checkpatch-$p.log" 2>&1 || true
 	grep -v 'added, moved or deleted file(s), does MAINTAINERS need updating' \
 		"$log/checkpatch-$p.log" | grep -A3 -E '^(ERROR|WARNING|CHECK):' \
 		> "$log/checkpatch-$p.findings" || true
@@ -224,7 +225,10 @@ for c in $commits; do
 done
 
 # 5. the oldest 6.12.y. Its tarball is kept in build/ between runs; the
-# tree is extracted afresh each time, as in step 1.
+# tree is extracted afresh each time, into a worktree of TREE whose files
+# it replaces: committed there, on top of TREE's base, it shares every
+# object the two releases have in common, so that git writes only what
+# differs.
 oldest=$build/oldest-612
 if [ ! -s "$oldest-src/packages" ]; then
 	rm -rf "$oldest-src"
@@ -234,10 +238,13 @@ if [ ! -s "$oldest-src/packages" ]; then
 fi
 if [ -s "$oldest-src/packages" ]; then
 	package=$(head -n 1 "$oldest-src/packages")
-	rm -rf "$oldest"
-	LINUX_TARBALL=$(echo "$oldest-src"/usr/src/linux-source-6.12.tar.xz) LINUX_PACKAGE=$package \
-		"$top/scripts/tree/get-base.sh" "$oldest" > "$log/oldest-get-base.log"
 	step_start=$SECONDS
+	rm -rf "$oldest"
+	"$top/scripts/build/worktree.sh" "$tree" "$oldest" base
+	find "$oldest" -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
+	"$top/scripts/tree/extract-tarball.sh" "$oldest-src"/usr/src/linux-source-6.12.tar.xz "$oldest"
+	git -C "$oldest" add -A
+	git -C "$oldest" commit -q -m "Linux from Debian $package"
 	if ! (cd "$patchdir" && git -C "$oldest" am -q "${patches[@]/#/$patchdir/}") \
 		> "$log/oldest-am.log" 2>&1; then
 		cat "$log/oldest-am.log"

@@ -17,21 +17,8 @@ fi
 rm -rf "$tree"
 mkdir -p "$tree"
 echo "get-base: extracting $tarball"
-tar -xJf "$tarball" -C "$tree" --strip-components=1
-
+"$(dirname "$0")/extract-tarball.sh" "$tarball" "$tree"
 cd "$tree"
-# Debian's tarball ends its .gitignore with a block ignoring everything at
-# the top level (for their packaging); with it, new files stay invisible to
-# git. Cut the file back to the kernel's own rules.
-if grep -qn '^/\*$' .gitignore; then
-	line=$(grep -n '^/\*$' .gitignore | head -n 1 | cut -d: -f1)
-	# also drop the comment lines that introduce the block
-	while [ "$line" -gt 1 ] && sed -n "$((line - 1))p" .gitignore | grep -q '^#'; do
-		line=$((line - 1))
-	done
-	head -n $((line - 1)) .gitignore > .gitignore.kernel
-	mv .gitignore.kernel .gitignore
-fi
 
 git init -q -b master
 git config user.name "$(git -C "$OLDPWD" config user.name || echo builder)"
