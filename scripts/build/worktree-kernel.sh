@@ -1,11 +1,13 @@
 #!/bin/bash
 # A test host kernel of its own: a worktree of TREE at COMMIT (a revision
 # of TREE: HEAD is the full series), configured with the given fragments
-# (scripts/build/kconfig.sh) and its Image built. TREE itself, its branches and
-# its .config stay untouched. Used for the debug kernel (host and debug
-# fragments) and by 'make bench' (the core-only kernel, and the kernel with
-# function tracing), and for the upstream guest (scripts/build/upstream-kernel.sh,
-# a worktree of the upstream tree). Local changes in the worktree are kept,
+# (scripts/build/kconfig.sh) and its Image built. TREE itself, its
+# branches and its .config stay untouched. Used for the debug kernel (host
+# and debug fragments), by 'make bench' (the core-only kernel, and the
+# kernel with function tracing), for the upstream guest
+# (scripts/build/upstream-kernel.sh, a worktree of the upstream tree), and
+# for the kernels of the negative controls and mutants, which change the
+# worktree before they call it. Local changes in the worktree are kept,
 # and named, so that a throwaway defect can be built with 'make debug'
 # (Documentation/testing.md). PATCH=FILE instead drops local changes and
 # applies FILE, a test-only change, to the clean checkout.

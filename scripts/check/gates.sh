@@ -1,5 +1,5 @@
 #!/bin/bash
-# Quality gates on patches/, run on a fresh extraction of the base:
+# Quality gates on patches/, run in a fresh worktree of TREE's base:
 #  1. the series applies with git am on the base of TREE, the installed
 #     linux-source-6.12 (the base-commit the cover letter names, or
 #     another 6.12.y);
@@ -8,11 +8,11 @@
 #     up the ids of Fixes: tags in a tree without history);
 #  3. every patch builds in order (bisectable): every kernel object it
 #     changes (vmlinux_o: vmlinux.a and its partial link; the Image is
-#     linked at each part boundary), then
-#     W=1 and sparse (C=2) on the kernel .c files it touches, with no
-#     warning for those files; the KVM selftests when it touches them; and the KVM API
-#     documentation (htmldocs for Documentation/virt) when it touches it,
-#     with no warning for the touched .rst file;
+#     linked at each part boundary), then W=1 and sparse (C=2) on the
+#     kernel .c files it touches, with no warning for those files; the KVM
+#     selftests when it touches them; and the KVM API documentation
+#     (htmldocs for Documentation/virt) when it touches it, with no
+#     warning for the lines it adds to the .rst file;
 #  4. every part boundary (the fixes alone, the fixes and the core, with
 #     each hardening kernel change and its test, the whole series) builds
 #     the Image and the KVM selftests. The tests meant for each boundary
