@@ -46,7 +46,8 @@ SELFTESTS := $(BUILD)/selftests
 
 .PHONY: all demo check gates deps tree reapply patches kernel selftests \
 	vmm run negative mutants clean debug-kernel debug bench soak \
-	upstream-kernel upstream-selftests upstream core-selftests host-tools
+	upstream-kernel upstream-selftests upstream-stage upstream core-selftests \
+	host-tools
 
 all: demo
 
@@ -94,7 +95,9 @@ host-tools: selftests
 
 # Boot the test host with one test list: make run LIST=tools/tests/demo.list
 # HOST=aia boots a test host with AIA, where KVM offers guests its
-# in-kernel AIA (scripts/run/run-qemu.sh); HOST=plain (default) one without.
+# in-kernel AIA (scripts/run/run-qemu.sh); HOST=rva23 one with AIA and the
+# RVA23 profile's CPU (Sv39 only, V, Smstateen); HOST=plain (default) one
+# without AIA.
 # KERNEL=debug boots the debug kernel ('make debug-kernel') instead, its
 # log is build/qemu-debug[-LIST].log; KERNEL=upstream the upstream 7.x
 # kernel ('make upstream-kernel'), build/qemu-upstream-LIST.log. The
@@ -108,12 +111,13 @@ KERNEL ?= normal
 QEMU ?=
 LISTNAME = $(notdir $(basename $(LIST)))
 KERNEL_IMAGE = $(if $(filter debug,$(KERNEL)),$(DEBUG_IMAGE),$(if $(filter upstream,$(KERNEL)),$(UPSTREAM_IMAGE),$(IMAGE)))
-RUN = $(if $(filter-out normal,$(KERNEL)),$(KERNEL)$(if $(filter-out $(KERNEL),$(LISTNAME)),-$(LISTNAME)),$(LISTNAME))$(if $(filter aia,$(HOST)),-aia)$(if $(QEMU),-$(notdir $(patsubst %/,%,$(QEMU))))
+RUN = $(if $(filter-out normal,$(KERNEL)),$(KERNEL)$(if $(filter-out $(KERNEL),$(LISTNAME)),-$(LISTNAME)),$(LISTNAME))$(if $(filter-out plain,$(HOST)),-$(HOST))$(if $(QEMU),-$(notdir $(patsubst %/,%,$(QEMU))))
 run:
 	$(if $(filter-out system,$(QEMU)),@scripts/setup/qemu10.sh $(QEMU))
 	@UPSTREAM_SELFTESTS=$(UPSTREAM_SELFTESTS) CORE_SELFTESTS=$(CORE_SELFTESTS) \
 		TREE=$(TREE) SELFTESTS=$(SELFTESTS) STAGE=$(BUILD)/stage \
-		QEMU_AIA=$(if $(filter aia,$(HOST)),1,0) QEMU=$(QEMU) \
+		QEMU_AIA=$(if $(filter aia rva23,$(HOST)),1,0) \
+		QEMU_RVA23=$(if $(filter rva23,$(HOST)),1,0) QEMU=$(QEMU) \
 		scripts/run/boot.sh $(KERNEL_IMAGE) $(LIST) $(BUILD)/qemu-$(RUN).log
 	@echo "test host: $(HOST)$(if $(filter-out normal,$(KERNEL)), ($(KERNEL) kernel))$(if $(QEMU), on QEMU $(QEMU))"
 	@scripts/run/tap-summary.sh $(BUILD)/qemu-$(RUN).log tools/tests/known-failures \
@@ -123,8 +127,9 @@ demo: kernel selftests vmm
 	@$(MAKE) -s run LIST=tools/tests/demo.list
 
 # The new selftest against kernels lacking parts of the series
+NEGATIVE_RUN = $(LOCK) scripts/check/negative-controls.sh $(TREE) $(SELFTESTS) $(BUILD)
 negative: kernel selftests vmm host-tools upstream-kernel core-selftests
-	@$(LOCK) scripts/check/negative-controls.sh $(TREE) $(SELFTESTS) $(BUILD)
+	@$(NEGATIVE_RUN)
 
 gates: tree
 	@$(LOCK) scripts/check/gates.sh $(TREE) $(PATCHES) $(BUILD)
@@ -137,9 +142,10 @@ debug-kernel: tree
 # any kernel splat fails it (scripts/run/splat-check.sh). The L2 guests of the
 # reference VMM keep the normal Image. Log: build/qemu-debug.log
 DEBUG_QEMU_TIMEOUT ?= 2400
+DEBUG_RUN = QEMU_TIMEOUT=$(DEBUG_QEMU_TIMEOUT) $(MAKE) -s run \
+	LIST=tools/tests/debug.list KERNEL=debug
 debug: debug-kernel selftests vmm
-	@QEMU_TIMEOUT=$(DEBUG_QEMU_TIMEOUT) $(MAKE) -s run \
-		LIST=tools/tests/debug.list KERNEL=debug
+	@$(DEBUG_RUN)
 
 # The upstream test host: Debian's newest upstream 7.x kernel, on the test
 # host with AIA, runs our ABI test and fuzzer (built from the full series,
@@ -160,31 +166,41 @@ upstream-selftests: upstream-kernel
 	@KEEP_GOING=1 $(LOCK) scripts/build/build-selftests.sh $(UPSTREAM_TREE) \
 		$(BUILD)/upstream-headers $(UPSTREAM_SELFTESTS)
 
-upstream: upstream-selftests core-selftests selftests vmm
+# upstream-stage: what its test host needs, in build/stage and
+# build/upstream.list
+upstream-stage: upstream-selftests core-selftests selftests vmm
 	@cp $(UPSTREAM_GUEST_IMAGE) $(BUILD)/stage/vmm/Image-upstream-fixed
 	@scripts/run/upstream-list.sh tools/tests/full.list tools/tests/upstream.list \
 		> $(BUILD)/upstream.list
-	@$(MAKE) -s run LIST=$(BUILD)/upstream.list HOST=aia KERNEL=upstream
+UPSTREAM_RUN = $(MAKE) -s run LIST=$(BUILD)/upstream.list HOST=aia KERNEL=upstream
+upstream: upstream-stage
+	@$(UPSTREAM_RUN)
 
-# The whole suite on both test hosts, then the upstream test host, then
-# the debug kernel's run, whose summary is the last thing printed. The
-# host memory probe (abandoned.list) runs after the long runs of the host
-# without AIA, in the same boot.
-# Each step says what it cost (scripts/run/step.sh), but the last, whose
-# summary stays the last line (the debug kernel's build and QEMU times are
-# in its output).
+# The gates, then every build the test hosts need, then the test hosts,
+# CHECK_JOBS at a time (scripts/run/steps.sh; one per core by default: a
+# test host QEMU keeps about one core busy): the negative controls, the
+# whole suite on both test hosts, the upstream test host and the debug
+# kernel's run, whose summary is printed last. The host memory probe
+# (abandoned.list) runs after the long runs of the host without AIA, in
+# the same boot. Each test host's output is printed whole when it ends,
+# in this order; the logs are in build/check-logs. Each step says what it
+# cost (scripts/run/step.sh), but the last, whose summary stays the last
+# line (the debug kernel's QEMU time is in its output).
 STEP := scripts/run/step.sh
+CHECK_JOBS ?= $(shell nproc)
 check:
 	@$(STEP) gates $(MAKE) -s gates
-	@$(STEP) build $(MAKE) -s kernel selftests vmm host-tools
-	@$(STEP) negative $(MAKE) -s negative
-	@$(STEP) full-aia $(MAKE) -s run LIST=tools/tests/full.list HOST=aia
-	@$(STEP) full $(MAKE) -s run LIST=tools/tests/full.list
-	@$(STEP) long-aia $(MAKE) -s run LIST=tools/tests/long.list HOST=aia
+	@$(STEP) build $(MAKE) -s kernel selftests vmm host-tools upstream-kernel \
+		core-selftests upstream-stage debug-kernel
 	@cat tools/tests/long.list tools/tests/abandoned.list > $(BUILD)/long-abandoned.list
-	@$(STEP) long-abandoned $(MAKE) -s run LIST=$(BUILD)/long-abandoned.list
-	@$(STEP) upstream $(MAKE) -s upstream
-	@$(MAKE) -s debug
+	@scripts/run/steps.sh $(CHECK_JOBS) $(BUILD)/check-logs debug \
+		negative '$(NEGATIVE_RUN)' \
+		debug '$(DEBUG_RUN)' \
+		upstream '$(UPSTREAM_RUN)' \
+		full-aia '$(MAKE) -s run LIST=tools/tests/full.list HOST=aia' \
+		full '$(MAKE) -s run LIST=tools/tests/full.list' \
+		long-abandoned '$(MAKE) -s run LIST=$(BUILD)/long-abandoned.list' \
+		long-aia '$(MAKE) -s run LIST=tools/tests/long.list HOST=aia'
 
 clean:
 	rm -rf $(BUILD)

@@ -13,8 +13,9 @@ selftests=$2
 stage=$3
 list=$4
 out=$5
-work=$(dirname "$out")/initramfs-work
-mkdir -p "$work"
+# a work directory of its own: test hosts are packed side by side
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 cc=riscv64-linux-gnu-gcc
 $cc -static -O2 -Wall -Wextra -Werror -o "$work/init" "$(dirname "$0")/../../tools/host-init/init.c"

@@ -31,7 +31,8 @@
 #               with AIA: the guest with the in-kernel AIA must fail its
 #               suspend test (its boot CPU takes no IPI after a resume)
 #   late-hart-stop  the whole series with tools/tests/late-hart-stop.patch
-#               (each dying CPU makes its HART_STOP call 50 ms late), as
+#               (each dying CPU holds its HART_STOP call until HART_STATUS
+#               has found it running twice, 1 s at most), as
 #               host and as the VMM's guest, on the test host without AIA:
 #               the guest's suspends must all go through
 #   no-hart-stop-fix  the same without the guest's hotplug fix: the guest's

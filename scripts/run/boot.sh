@@ -6,7 +6,7 @@
 #   boot.sh IMAGE LIST LOG
 # The programs come from TREE, SELFTESTS and STAGE (build/linux,
 # build/selftests and build/stage by default), and from UPSTREAM_SELFTESTS
-# and CORE_SELFTESTS for the lists that name them; QEMU_AIA, QEMU and
+# and CORE_SELFTESTS for the lists that name them; QEMU_AIA, QEMU_RVA23, QEMU and
 # QEMU_TIMEOUT choose the test host (run-qemu.sh).
 set -euo pipefail
 

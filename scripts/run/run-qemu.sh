@@ -45,6 +45,13 @@ fi
 # The console is SBI's: in this machine the 8250's wired interrupt goes
 # through the APLIC and was lost ("irq 11: nobody cared"), which made
 # every run minutes slower.
+# QEMU_RVA23=1: the CPU of QEMU 10's RVA23 profile (rva23s64: H, V,
+# Sscofpmf, Sstc, Smstateen, ...; Sv39 only), what the first H-capable
+# servers implement, instead of rv64 with H and Sscofpmf.
+if [ "${QEMU_RVA23:-0}" = 1 ]; then
+	[ "$QEMU" = system ] && { echo "run-qemu: QEMU 7.2 has no rva23s64" >&2; exit 1; }
+	cpu=rva23s64
+fi
 if [ "${QEMU_AIA:-0}" = 1 ]; then
 	machine=virt,aia=aplic-imsic,aia-guests=2
 	cpu=$cpu,$aia_cpu

@@ -6,12 +6,14 @@
  * VMM can see it: power off (SBI SRST shutdown, the VMM exits 0) on
  * success, reboot (SRST reset, the VMM exits 1) on failure.
  *
- * After each resume it also checks that the guest is as fast as before:
- * the CPU hotplug around the suspend (from the kernel log) and an IPI to
- * every CPU (moving itself from CPU to CPU, which the scheduler does with
- * IPIs; the IPI counts of /proc/interrupts must rise on each CPU) must not
- * take longer than hotplug_max_ms. A CPU whose interrupt controller lost
- * its state on resume gets its IPIs late, when a timer wakes it.
+ * After each resume it also checks that every CPU takes IPIs again: it
+ * moves itself from CPU to CPU, which the scheduler does with IPIs, and
+ * the IPI count of /proc/interrupts must rise on each CPU. A CPU whose
+ * interrupt controller lost its state on resume takes none (its work waits
+ * for a timer). It reports how long the CPU hotplug around the suspend
+ * (from the kernel log) and the moves took, and fails a cycle slower than
+ * hotplug_max_ms only when asked: under emulation those times follow the
+ * load of the machine running it more than the kernel's.
  *
  * A cycle also fails when its kernel log says that a CPU was not seen
  * stopped after it went offline ("may not have stopped") or did not come
@@ -22,14 +24,13 @@
  *   susp_expect=fail    expect every suspend to be refused by the VMM
  *                       (vmm --deny-suspend) and check the guest survives
  *   hotplug_max_ms=MS   slowest CPU hotplug step or task move allowed
- *                       (default 300)
+ *                       (default 0: the times are reported, none fails)
  *   pattern_mib=N       size of the memory pattern (default 8, 0 for none);
  *                       it is written before every suspend with values that
  *                       depend on the cycle number and checked after it
  *   report_every=N      print the per-cycle lines for cycle 1 only, then one
  *                       summary line per N cycles and the last cycle (default
  *                       1: every cycle in full); failures are always printed
- *   hotplug_max_ms=0    report the CPU hotplug and move times, fail on none
  *   pattern_poison=N    flip one bit of the pattern after cycle N's resume,
  *                       to see the check fail (checks the check)
  *   bench=1             the guest's half of the suspend benchmark (vmm
@@ -513,7 +514,7 @@ static void parse_options(struct options *o)
 	const char *arg;
 
 	*o = (struct options){ .cycles = 1, .report_every = 1,
-			       .hotplug_max_ms = 300, .pattern_mib = 8 };
+			       .pattern_mib = 8 };
 	read_or_fail("/proc/cmdline", cmdline, sizeof(cmdline));
 	arg = cmdline_arg(cmdline, "cycles");
 	if (arg)
