@@ -38,7 +38,9 @@ UPSTREAM_SELFTESTS := $(BUILD)/upstream-selftests
 # the ABI test of upstream's behaviour, for the upstream and core kernels
 CORE_SELFTESTS := $(BUILD)/core-selftests
 
-LOCK := flock /tmp/kvm-susp-build.lock
+# One kernel or selftest build at a time, whichever target or step runs it
+export BUILD_LOCK := /tmp/kvm-susp-build.lock
+LOCK := flock $(BUILD_LOCK)
 
 IMAGE := $(TREE)/arch/riscv/boot/Image
 HDR := $(BUILD)/headers
@@ -127,9 +129,8 @@ demo: kernel selftests vmm
 	@$(MAKE) -s run LIST=tools/tests/demo.list
 
 # The new selftest against kernels lacking parts of the series
-NEGATIVE_RUN = $(LOCK) scripts/check/negative-controls.sh $(TREE) $(SELFTESTS) $(BUILD)
 negative: kernel selftests vmm host-tools upstream-kernel core-selftests
-	@$(NEGATIVE_RUN)
+	@scripts/check/negative-controls.sh $(TREE) $(SELFTESTS) $(BUILD)
 
 gates: tree
 	@$(LOCK) scripts/check/gates.sh $(TREE) $(PATCHES) $(BUILD)
@@ -142,10 +143,9 @@ debug-kernel: tree
 # any kernel splat fails it (scripts/run/splat-check.sh). The L2 guests of the
 # reference VMM keep the normal Image. Log: build/qemu-debug.log
 DEBUG_QEMU_TIMEOUT ?= 2400
-DEBUG_RUN = QEMU_TIMEOUT=$(DEBUG_QEMU_TIMEOUT) $(MAKE) -s run \
-	LIST=tools/tests/debug.list KERNEL=debug
 debug: debug-kernel selftests vmm
-	@$(DEBUG_RUN)
+	@QEMU_TIMEOUT=$(DEBUG_QEMU_TIMEOUT) $(MAKE) -s run \
+		LIST=tools/tests/debug.list KERNEL=debug
 
 # The upstream test host: Debian's newest upstream 7.x kernel, on the test
 # host with AIA, runs our ABI test and fuzzer (built from the full series,
@@ -169,38 +169,41 @@ upstream-selftests: upstream-kernel
 # upstream-stage: what its test host needs, in build/stage and
 # build/upstream.list
 upstream-stage: upstream-selftests core-selftests selftests vmm
-	@cp $(UPSTREAM_GUEST_IMAGE) $(BUILD)/stage/vmm/Image-upstream-fixed
+	@cp $(UPSTREAM_GUEST_IMAGE) $(BUILD)/Image-upstream-fixed
+	@scripts/build/stage-files.sh $(BUILD)/stage/vmm $(BUILD)/Image-upstream-fixed
 	@scripts/run/upstream-list.sh tools/tests/full.list tools/tests/upstream.list \
 		> $(BUILD)/upstream.list
-UPSTREAM_RUN = $(MAKE) -s run LIST=$(BUILD)/upstream.list HOST=aia KERNEL=upstream
 upstream: upstream-stage
-	@$(UPSTREAM_RUN)
+	@$(MAKE) -s run LIST=$(BUILD)/upstream.list HOST=aia KERNEL=upstream
 
-# The gates, then every build the test hosts need, then the test hosts,
-# CHECK_JOBS at a time (scripts/run/steps.sh; one per core by default: a
-# test host QEMU keeps about one core busy): the negative controls, the
-# whole suite on both test hosts, the upstream test host and the debug
-# kernel's run, whose summary is printed last. The host memory probe
-# (abandoned.list) runs after the long runs of the host without AIA, in
-# the same boot. Each test host's output is printed whole when it ends,
-# in this order; the logs are in build/check-logs. Each step says what it
-# cost (scripts/run/step.sh), but the last, whose summary stays the last
-# line (the debug kernel's QEMU time is in its output).
+# The kernel, selftests and VMM, then the steps CHECK_JOBS at a time
+# (scripts/run/steps.sh; one per core by default): the gates, the whole
+# suite on the test host with the RVA23 CPU and AIA and on the plain one,
+# the negative controls, the upstream test host and the debug kernel's
+# run, whose summary is printed last. A test host's QEMU keeps a core or
+# so busy, and a build both; what a step builds it builds under the
+# build lock, one at a time, and a test host boots beside a build, so
+# that the cores a single-threaded part of a build (an extraction, a
+# link, sphinx) leaves idle do not stay idle. The host memory probe
+# (abandoned.list) runs after the long runs of the plain host, in the
+# same boot. Each step's output is printed whole when it ends, in this
+# order; the logs are in build/check-logs. Each step says what it cost
+# (scripts/run/step.sh's line), but the last, whose summary stays the
+# last line (the debug kernel's QEMU time is in its output).
 STEP := scripts/run/step.sh
 CHECK_JOBS ?= $(shell nproc)
 check:
-	@$(STEP) gates $(MAKE) -s gates
-	@$(STEP) build $(MAKE) -s kernel selftests vmm host-tools upstream-kernel \
-		core-selftests upstream-stage debug-kernel
+	@$(STEP) build $(MAKE) -s kernel selftests vmm host-tools
 	@cat tools/tests/long.list tools/tests/abandoned.list > $(BUILD)/long-abandoned.list
 	@scripts/run/steps.sh $(CHECK_JOBS) $(BUILD)/check-logs debug \
-		negative '$(NEGATIVE_RUN)' \
-		debug '$(DEBUG_RUN)' \
-		upstream '$(UPSTREAM_RUN)' \
-		full-aia '$(MAKE) -s run LIST=tools/tests/full.list HOST=aia' \
+		gates '$(MAKE) -s gates' \
+		full-rva23 '$(MAKE) -s run LIST=tools/tests/full.list HOST=rva23' \
 		full '$(MAKE) -s run LIST=tools/tests/full.list' \
+		long-rva23 '$(MAKE) -s run LIST=tools/tests/long.list HOST=rva23' \
 		long-abandoned '$(MAKE) -s run LIST=$(BUILD)/long-abandoned.list' \
-		long-aia '$(MAKE) -s run LIST=tools/tests/long.list HOST=aia'
+		negative '$(MAKE) -s negative' \
+		upstream '$(MAKE) -s upstream' \
+		debug '$(MAKE) -s debug'
 
 clean:
 	rm -rf $(BUILD)

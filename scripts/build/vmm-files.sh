@@ -21,7 +21,6 @@ image=$linux/arch/riscv/boot/Image
 make -s -C "$top/tools/vmm" O="$build" HDR="$hdr/include"
 make -s -C "$top/tools/guest-init" O="$build" KSRC="$linux"
 
-mkdir -p "$out/vmm"
-cp "$build/vmm" "$build/wake-button" "$build/guest.cpio" "$out/vmm/"
-cp "$image" "$out/vmm/Image"
+"$top/scripts/build/stage-files.sh" "$out/vmm" "$build/vmm" "$build/wake-button" \
+	"$build/guest.cpio" "$image"
 echo "vmm-files: staged $(ls "$out/vmm" | tr '\n' ' ')in $out/vmm"

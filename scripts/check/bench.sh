@@ -28,7 +28,7 @@ patches=$(realpath "${4:?$usage}")
 upstream_image=$(realpath -m "${5:-$build/upstream/arch/riscv/boot/Image}")
 top=$(realpath "$(dirname "$0")/../..")
 out=$build/bench
-lock="flock /tmp/kvm-susp-build.lock"
+lock="flock ${BUILD_LOCK:?the build lock: run it with make bench}"
 host_fragment=$top/arch/riscv/configs/kvm_susp_host.config
 start=$(date +%s)
 mkdir -p "$out"

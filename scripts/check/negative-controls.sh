@@ -44,6 +44,11 @@
 #   no-gstage-fix  the whole series without the fixes part's G-stage table
 #               fix: the host memory probe must fail (the tables of each
 #               of 1000 VMs kept), sbi_pmu_test must pass
+#   no-smstateen-fix  the whole series without the fixes part's reset of
+#               the Smstateen CSRs, on the test host with the RVA23
+#               profile's CPU (Smstateen): the ABI test's
+#               resume_resets_registers must fail (sstateen0 kept across
+#               the resume), every other case pass
 # The full series, which must pass everything, is the main run of
 # 'make check'. VARIANTS="late-hart-stop no-hart-stop-fix" runs only those.
 # A variant passes when every case does what it expects and
@@ -65,6 +70,7 @@ saverestore_cases="hardening.immediate_exit_resumes hardening.saved_after_immedi
 # Tests of the fixes part, each failing without its own fix only
 pmu_cases="sbi_pmu_test"
 gstage_cases="sbi_susp_abandoned"
+smstateen_cases="susp.resume_resets_registers"
 
 commit_of() {
 	git -C "$tree" log --format=%H --grep="$1" base..HEAD | head -n 1
@@ -76,9 +82,10 @@ imsicfix=$(commit_of "^irqchip/riscv-imsic: Restore the IMSIC file")
 hartstopfix=$(commit_of "^riscv: cpu_ops_sbi: Wait for a dying hart")
 pmufix=$(commit_of "^RISC-V: KVM: Fix array out-of-bounds in pmu_ctr_read")
 gstagefix=$(commit_of "^RISC-V: KVM: Free the G-stage page tables")
+smstateenfix=$(commit_of "^KVM: RISC-V: reset smstateen CSRs")
 [ -n "$racefix" ] && [ -n "$refusal" ] && [ -n "$saverestorefix" ] &&
 	[ -n "$imsicfix" ] && [ -n "$hartstopfix" ] &&
-	[ -n "$pmufix" ] && [ -n "$gstagefix" ] ||
+	[ -n "$pmufix" ] && [ -n "$gstagefix" ] && [ -n "$smstateenfix" ] ||
 	{ echo "negative-controls: patches not found in $tree" >&2; exit 1; }
 
 vmm_tests='vmm-suspend-(1-cycle|denied|save-restore)'
@@ -95,6 +102,8 @@ grep -P '^vmm-suspend-1-cycle\t' "$top/tools/tests/full.list" > "$aia_list"
 # The fixes part's tests: sbi_pmu_test without its overflow case, which
 # needs Sscofpmf, which the test host without AIA lacks; the host memory
 # probe with its 1000 VMs per batch
+smstateen_list=$build/neg-smstateen.list
+grep -P '^sbi_system_suspend_test\t' "$top/tools/tests/full.list" > "$smstateen_list"
 fixes_list=$build/neg-fixes.list
 {
 	grep -P '^sbi_pmu_test\t' "$top/tools/tests/full.list" | sed 's/$/\t-d\toverflow/'
@@ -128,10 +137,11 @@ results() {
 }
 
 status=0
-for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-imsic-fix late-hart-stop no-hart-stop-fix no-pmu-fix no-gstage-fix}; do
+for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-imsic-fix late-hart-stop no-hart-stop-fix no-pmu-fix no-gstage-fix no-smstateen-fix}; do
 	stage=$build/stage
 	vlist=$list
 	aia=0
+	rva23=0
 	guest_too=1	# the reference VMM's guest runs the variant's kernel too
 	host_image=$neg/arch/riscv/boot/Image
 	case $variant in
@@ -155,6 +165,8 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 		vlist=$fixes_list ;;
 	no-gstage-fix) commit=HEAD; expect_fail=$gstage_cases; guest_too=0
 		vlist=$fixes_list ;;
+	no-smstateen-fix) commit=HEAD; expect_fail=$smstateen_cases; guest_too=0
+		aia=1; rva23=1; vlist=$smstateen_list ;;
 	esac
 	"$top/scripts/build/worktree.sh" "$tree" "$neg" "$commit"
 	case $variant in
@@ -163,6 +175,7 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 	no-hart-stop-fix) revert=$hartstopfix ;;
 	no-pmu-fix) revert=$pmufix ;;
 	no-gstage-fix) revert=$gstagefix ;;
+	no-smstateen-fix) revert=$smstateenfix ;;
 	*) revert= ;;
 	esac
 	if [ -n "$revert" ]; then
@@ -173,7 +186,8 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 	late-hart-stop|no-hart-stop-fix)
 		git -C "$neg" apply "$top/tools/tests/late-hart-stop.patch" ;;
 	esac
-	"$top/scripts/build/worktree-kernel.sh" "$tree" "$neg" "$commit" \
+	flock "${BUILD_LOCK:?the build lock: run it with make negative}" \
+		"$top/scripts/build/worktree-kernel.sh" "$tree" "$neg" "$commit" \
 		"$top/arch/riscv/configs/kvm_susp_host.config" > "$build/neg-$variant-kernel.log" ||
 		{ cat "$build/neg-$variant-kernel.log"; exit 1; }
 	# the test kernel's change is not committed: drop it for the next one
@@ -185,14 +199,14 @@ for variant in ${VARIANTS:-base upstream core core-race no-save-restore-fix no-i
 		cp "$neg/arch/riscv/boot/Image" "$stage/vmm/Image"
 		[ "$variant" = upstream ] && cp "$upstream_image" "$stage/vmm/Image-upstream"
 	fi
-	TREE=$tree SELFTESTS=$selftests STAGE=$stage QEMU_AIA=$aia \
+	TREE=$tree SELFTESTS=$selftests STAGE=$stage QEMU_AIA=$aia QEMU_RVA23=$rva23 \
 		"$top/scripts/run/boot.sh" "$host_image" "$vlist" "$build/neg-$variant.log" > /dev/null
 	log=$build/neg-$variant.log
 
 	what=$(git -C "$neg" log -1 --format='%h %s' "$commit")
 	[ "$variant" = upstream ] &&
 		what="host $(git -C "$build/upstream" log -1 --format=%s base), guest $what"
-	echo "negative control '$variant' ($what$([ $aia = 1 ] && echo ', test host with AIA')$(case $variant in *hart-stop*) echo ', + late-hart-stop.patch' ;; esac)):"
+	echo "negative control '$variant' ($what$([ $rva23 = 1 ] && echo ', test host with the RVA23 CPU' || { [ $aia = 1 ] && echo ', test host with AIA'; })$(case $variant in *hart-stop*) echo ', + late-hart-stop.patch' ;; esac)):"
 	verdict=ok
 	n=0
 	while read -r name result; do

@@ -9,7 +9,7 @@
 #
 # Why: the failures the long runs look for (a suspend KVM denies because a
 # CPU had not stopped yet, a CPU that does not come back, a hung guest)
-# are rare and come with load: before the hotplug fix (now patch 13) made a guest wait for its
+# are rare and come with load: before the hotplug fix (now patch 15) made a guest wait for its
 # dying hart, a denial came once in 50-370 cycles on a loaded machine and
 # not in 1200 on an idle one (Documentation/testing.md, "Long runs"). The
 # soak gives them ten and five times the cycles, and always the load.
