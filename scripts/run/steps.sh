@@ -26,10 +26,8 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 n=${#names[@]}
+rm -rf "$out"
 mkdir -p "$out"
-for name in "${names[@]}"; do
-	rm -f "$out/$name.log" "$out/$name.status"
-done
 
 # Each step writes "STATUS SECONDS" to NAME.status when it ends
 start_step() {
