@@ -6,10 +6,10 @@
 # all the others and without its line, so that its own last line (a test
 # summary) stays the last line printed; it still starts in its place.
 # Every step runs whatever the others do; the exit status is the first
-# failed step's, 0 when none failed.
+# failed step's, 0 when none failed. OUTDIR is emptied first.
 #   steps.sh JOBS OUTDIR LAST NAME COMMAND [NAME COMMAND]...
-# Test hosts are what runs side by side: a test host QEMU keeps about one
-# core busy, and builds, which keep them all busy, run before.
+# A step that builds takes the build lock for each build (BUILD_LOCK), so
+# that no two builds overlap, while a test host boots beside it.
 set -uo pipefail
 
 usage="usage: steps.sh JOBS OUTDIR LAST NAME COMMAND [NAME COMMAND]..."
