@@ -133,7 +133,7 @@ negative: kernel selftests vmm host-tools upstream-kernel core-selftests
 	@scripts/check/negative-controls.sh $(TREE) $(SELFTESTS) $(BUILD)
 
 gates: tree
-	@$(LOCK) scripts/check/gates.sh $(TREE) $(PATCHES) $(BUILD)
+	@scripts/check/gates.sh $(TREE) $(PATCHES) $(BUILD)
 
 # The debug kernel (lockdep, KASAN, UBSAN, kmemleak) in its own worktree
 debug-kernel: tree
@@ -154,7 +154,7 @@ debug: debug-kernel selftests vmm
 # the 7.x tree's own selftests build them (/kvm-upstream: 6.12's
 # sbi_pmu_test expects what 7.1 fixed), and the reference VMM's suspend
 # tests with our 6.12 guest and with the upstream kernel as the guest
-# (with our scounteren fix, tools/tests/upstream-scounteren.patch). Every
+# (with our scounteren and hotplug fixes: scripts/build/upstream-kernel.sh). Every
 # one must pass (Documentation/testing.md, "Upstream"). The hardening
 # programs and tests and the guests without our fixes, which must fail
 # there, are the negative control "upstream".
@@ -177,10 +177,11 @@ upstream: upstream-stage
 	@$(MAKE) -s run LIST=$(BUILD)/upstream.list HOST=aia KERNEL=upstream
 
 # The kernel, selftests and VMM, then the steps CHECK_JOBS at a time
-# (scripts/run/steps.sh; one per core by default): the gates, the whole
-# suite on the test host with the RVA23 CPU and AIA and on the plain one,
-# the negative controls, the upstream test host and the debug kernel's
-# run, whose summary is printed last. A test host's QEMU keeps a core or
+# (scripts/run/steps.sh; one per core by default), the longest first: the
+# gates, the negative controls, the whole suite on the test host with the
+# RVA23 CPU and AIA and on the plain one, the debug kernel's run (its
+# summary is printed last), the upstream test host, the long runs on both
+# hosts. A test host's QEMU keeps a core or
 # so busy, and a build both; what a step builds it builds under the
 # build lock, one at a time, and a test host boots beside a build, so
 # that the cores a single-threaded part of a build (an extraction, a
@@ -197,13 +198,13 @@ check:
 	@cat tools/tests/long.list tools/tests/abandoned.list > $(BUILD)/long-abandoned.list
 	@scripts/run/steps.sh $(CHECK_JOBS) $(BUILD)/check-logs debug \
 		gates '$(MAKE) -s gates' \
+		negative '$(MAKE) -s negative' \
 		full-rva23 '$(MAKE) -s run LIST=tools/tests/full.list HOST=rva23' \
 		full '$(MAKE) -s run LIST=tools/tests/full.list' \
-		long-rva23 '$(MAKE) -s run LIST=tools/tests/long.list HOST=rva23' \
-		long-abandoned '$(MAKE) -s run LIST=$(BUILD)/long-abandoned.list' \
-		negative '$(MAKE) -s negative' \
+		debug '$(MAKE) -s debug' \
 		upstream '$(MAKE) -s upstream' \
-		debug '$(MAKE) -s debug'
+		long-rva23 '$(MAKE) -s run LIST=tools/tests/long.list HOST=rva23' \
+		long-abandoned '$(MAKE) -s run LIST=$(BUILD)/long-abandoned.list'
 
 clean:
 	rm -rf $(BUILD)

@@ -9,9 +9,12 @@
 # TREE-src; remove both to take a newer one.
 #
 # A second Image, TREE-guest (a worktree of TREE), is the same kernel with
-# tools/tests/upstream-scounteren.patch, our scounteren guest fix as it
-# applies to 7.x: the upstream guest of the reference VMM, which loses
-# user access to the time CSR on an upstream host without it.
+# the series' two guest fixes that 7.x lacks: the scounteren fix as it
+# applies to 7.x (tools/tests/upstream-scounteren.patch), without which
+# the guest loses user access to the time CSR on an upstream host, and
+# the hotplug fix as the series has it (it applies as is), without which
+# a dying CPU may not have stopped when the suspend comes, more often the
+# busier the machine. It is the upstream guest of the reference VMM.
 set -euo pipefail
 
 tree=$(realpath -m "${1:?usage: upstream-kernel.sh TREE}")
@@ -31,6 +34,8 @@ start=$(date +%s)
 "$top/scripts/build/kmake.sh" "$tree" -s Image
 echo "upstream: $package, $tree/arch/riscv/boot/Image ($(du -h "$tree/arch/riscv/boot/Image" | cut -f1)) in $(( $(date +%s) - start )) s"
 
-PATCH=$top/tools/tests/upstream-scounteren.patch "$top/scripts/build/worktree-kernel.sh" \
+hotplug_fix=$(echo "$top"/patches/*-riscv-cpu_ops_sbi-Wait-for-a-dying-hart-to-reach-HSM.patch)
+PATCH="$top/tools/tests/upstream-scounteren.patch $hotplug_fix" \
+	"$top/scripts/build/worktree-kernel.sh" \
 	"$tree" "$tree-guest" base "$top/arch/riscv/configs/kvm_susp_host.config" \
 	"$top/arch/riscv/configs/kvm_susp_upstream.config"

@@ -9,8 +9,9 @@
 # for the kernels of the negative controls and mutants, which change the
 # worktree before they call it. Local changes in the worktree are kept,
 # and named, so that a throwaway defect can be built with 'make debug'
-# (Documentation/testing.md). PATCH=FILE instead drops local changes and
-# applies FILE, a test-only change, to the clean checkout.
+# (Documentation/testing.md). PATCH="FILE..." instead drops local changes and
+# applies each FILE (space-separated), test-only changes, to the clean
+# checkout.
 set -euo pipefail
 
 usage="usage: worktree-kernel.sh TREE WORKTREE COMMIT FRAGMENT..."
@@ -26,14 +27,20 @@ name=$(basename "$wt")
 [ -n "${PATCH:-}" ] && [ -d "$wt" ] && git -C "$wt" checkout -q -- .
 "$top/scripts/build/worktree.sh" "$tree" "$wt" "$commit"
 if [ -n "${PATCH:-}" ]; then
-	git -C "$wt" apply "$(realpath "$PATCH")"
+	for p in $PATCH; do
+		git -C "$wt" apply "$(realpath "$p")"
+	done
 else
 	if [ -n "$(git -C "$wt" status --porcelain --untracked-files=no)" ]; then
 		echo "$name: local changes in $wt (git -C $wt checkout -- . drops them):"
 		git -C "$wt" status --short --untracked-files=no | sed 's/^/    /'
 	fi
 fi
-echo "$name: $(git -C "$wt" log -1 --format='%h %s')${PATCH:+ + ${PATCH##*/}}, $(printf '%s ' "${@##*/}")"
+applied=
+for p in ${PATCH:-}; do
+	applied+=" + ${p##*/}"
+done
+echo "$name: $(git -C "$wt" log -1 --format='%h %s')$applied, $(printf '%s ' "${@##*/}")"
 "$top/scripts/build/kconfig.sh" "$wt" "$@"
 start=$(date +%s)
 "$top/scripts/build/kmake.sh" "$wt" -s Image

@@ -39,7 +39,10 @@ log=$build/gate-logs
 rm -rf "$log"
 mkdir -p "$log"
 
-kmake=("$top/scripts/build/kmake.sh" "$gate")
+# Each build takes the build lock, so that the test hosts make check boots
+# beside the gates wait for no more than one build
+locked=(flock "${BUILD_LOCK:?the build lock: run it with make gates}")
+kmake=("${locked[@]}" "$top/scripts/build/kmake.sh" "$gate")
 fail=0
 gate_fail() { echo "gates: FAIL: $*"; fail=1; }
 
@@ -120,7 +123,7 @@ done
 exec sparse "${args[@]}"
 WRAP
 chmod +x "$sparse"
-"$top/scripts/build/kconfig.sh" "$gate" "$top/arch/riscv/configs/kvm_susp_host.config"
+"${locked[@]}" "$top/scripts/build/kconfig.sh" "$gate" "$top/arch/riscv/configs/kvm_susp_host.config"
 commits=$(git -C "$gate" rev-list --reverse base..HEAD)
 # Part boundaries: end of the fixes, end of the core, before each
 # hardening kernel change after the first one, end of the series
@@ -178,7 +181,7 @@ for c in $commits; do
 	fi
 	if [[ "$boundaries" == *" $n "* ]] ||
 	   printf '%s\n' "${files[@]}" | grep -q '^tools/testing/selftests/kvm/'; then
-		if ! "$top/scripts/build/build-selftests.sh" "$gate" "$build/gate-hdr" \
+		if ! "${locked[@]}" "$top/scripts/build/build-selftests.sh" "$gate" "$build/gate-hdr" \
 			"$build/gate-selftests" > "$step-selftests.log" 2>&1; then
 			tail -20 "$step-selftests.log"
 			gate_fail "patch $n: selftests do not build: $subject"
@@ -249,8 +252,8 @@ if [ -s "$oldest-src/packages" ]; then
 		> "$log/oldest-am.log" 2>&1; then
 		cat "$log/oldest-am.log"
 		gate_fail "git am on $package"
-	elif ! { "$top/scripts/build/kconfig.sh" "$oldest" "$top/arch/riscv/configs/kvm_susp_host.config" &&
-		 "$top/scripts/build/kmake.sh" "$oldest" -s Image; } > "$log/oldest-image.log" 2>&1; then
+	elif ! { "${locked[@]}" "$top/scripts/build/kconfig.sh" "$oldest" "$top/arch/riscv/configs/kvm_susp_host.config" &&
+		 "${locked[@]}" "$top/scripts/build/kmake.sh" "$oldest" -s Image; } > "$log/oldest-image.log" 2>&1; then
 		tail -20 "$log/oldest-image.log"
 		gate_fail "the series does not build on $package"
 	else
