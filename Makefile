@@ -181,16 +181,16 @@ upstream: upstream-stage
 # gates, the negative controls, the whole suite on the test host with the
 # RVA23 CPU and AIA and on the plain one, the debug kernel's run (its
 # summary is printed last), the upstream test host, the long runs on both
-# hosts. A test host's QEMU keeps a core or
-# so busy, and a build both; what a step builds it builds under the
-# build lock, one at a time, and a test host boots beside a build, so
-# that the cores a single-threaded part of a build (an extraction, a
-# link, sphinx) leaves idle do not stay idle. The host memory probe
-# (abandoned.list) runs after the long runs of the plain host, in the
-# same boot. Each step's output is printed whole when it ends, in this
-# order; the logs are in build/check-logs. Each step says what it cost
-# (scripts/run/step.sh's line), but the last, whose summary stays the
-# last line (the debug kernel's QEMU time is in its output).
+# hosts. A test host's QEMU keeps a core or so busy, and a build both;
+# what a step builds it builds under the build lock, one at a time, and a
+# test host boots beside a build, so that the cores a single-threaded
+# part of a build (an extraction, a link, sphinx) leaves idle do not stay
+# idle. The host memory probe (abandoned.list) runs after the long runs
+# of the plain host, in the same boot. Each step's output is printed
+# whole when it ends, in this order; the logs are in build/check-logs.
+# Each step says what it cost ("step NAME: N s"), but the last, whose
+# summary stays the last line (the debug kernel's QEMU time is in its
+# output).
 STEP := scripts/run/step.sh
 CHECK_JOBS ?= $(shell nproc)
 check:

@@ -26,9 +26,11 @@ name=$(basename "$wt")
 # PATCH: a test-only change, applied afresh on a clean checkout each time
 [ -n "${PATCH:-}" ] && [ -d "$wt" ] && git -C "$wt" checkout -q -- .
 "$top/scripts/build/worktree.sh" "$tree" "$wt" "$commit"
+applied=
 if [ -n "${PATCH:-}" ]; then
 	for p in $PATCH; do
 		git -C "$wt" apply "$(realpath "$p")"
+		applied+=" + ${p##*/}"
 	done
 else
 	if [ -n "$(git -C "$wt" status --porcelain --untracked-files=no)" ]; then
@@ -36,10 +38,6 @@ else
 		git -C "$wt" status --short --untracked-files=no | sed 's/^/    /'
 	fi
 fi
-applied=
-for p in ${PATCH:-}; do
-	applied+=" + ${p##*/}"
-done
 echo "$name: $(git -C "$wt" log -1 --format='%h %s')$applied, $(printf '%s ' "${@##*/}")"
 "$top/scripts/build/kconfig.sh" "$wt" "$@"
 start=$(date +%s)
